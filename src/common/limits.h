@@ -37,4 +37,9 @@
 #define NDR_MAX_TABLE_BYTES (256u * 1024u * 1024u)
 #define NDR_MAX_TABLE_NODES (4u * 1024u * 1024u)
 
+/* Prefilter (Aho-Corasick automaton and regex literal extraction) */
+#define NDR_MAX_AC_BYTES (256u * 1024u * 1024u) /* one automaton's tables */
+#define NDR_MAX_REGEX_NEST 250u /* group nesting analysed (PCRE2's default) */
+#define NDR_MAX_ATOM_ALTS 32u   /* literals one regex may need; beyond: none */
+
 #endif

@@ -122,6 +122,9 @@ typedef struct ndr_ir {
   size_t n_categories, cap_categories;
   ndr_ir_rule *rules;
   size_t n_rules, cap_rules;
+  /* Private to ir.c: the intern index over `strings`, built lazily (so an IR
+   * read from a file interns correctly too) and freed by ndr_ir_release. */
+  void *intern;
 } ndr_ir;
 
 void ndr_ir_init(ndr_ir *ir);
@@ -158,9 +161,17 @@ const char *ndr_ir_validate(const ndr_ir *ir);
 #define NDR_TABLE_FORMAT_VERSION 1u
 
 ndr_status ndr_ir_serialize(const ndr_ir *ir, unsigned char **buf, size_t *len);
-/* Parse and validate; on failure *err names what was wrong. */
+/*
+ * Parse and validate; on failure *err names what was wrong. *out is
+ * overwritten (pass an uninitialised or released IR), shares nothing with
+ * buf, and is left empty on failure, so releasing it is always safe.
+ */
 ndr_status ndr_ir_deserialize(const unsigned char *buf, size_t len, ndr_ir *out,
                               const char **err);
+
+/* For tests: recompute and store the checksum of a serialized table in
+ * place, so a test can damage the body and still reach the later checks. */
+void ndr_ir_test_fix_checksum(unsigned char *buf, size_t len);
 
 const char *ndr_fixer_name(uint32_t f);
 const char *ndr_retry_name(uint32_t r);

@@ -1,0 +1,444 @@
+/*
+ * classify.c - `ndrsift classify` and `ndrsift explain` on SMTP diagnostic
+ * lines: reads lines with a bounded buffer, classifies each as one record,
+ * writes text, JSON Lines or CSV to stdout and a summary of counts to stderr.
+ *
+ * Every non-blank input line yields exactly one output record; blank lines
+ * are counted and skipped; an over-long line is cut at the limit with a
+ * warning naming the file and line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/buf.h"
+#include "common/limits.h"
+
+typedef enum out_format { OF_TEXT, OF_JSONL, OF_CSV } out_format;
+
+typedef struct cat_count {
+  const char *cat;
+  unsigned n;
+} cat_count;
+
+typedef struct run {
+  out_format fmt;
+  ndr_matcher *m;
+  ndr_record *rec;
+  ndr_buf out;
+  unsigned long records, unknown, blank, truncated, limit_hits;
+  cat_count *counts;
+  size_t n_counts, cap_counts;
+  int quiet;
+} run;
+
+static void count_category(run *r, const char *cat) {
+  for (size_t i = 0; i < r->n_counts; i++)
+    if (strcmp(r->counts[i].cat, cat) == 0) {
+      r->counts[i].n++;
+      return;
+    }
+  if (r->n_counts == r->cap_counts) {
+    size_t cap = r->cap_counts ? r->cap_counts * 2 : 32;
+    cat_count *c = realloc(r->counts, cap * sizeof *c);
+    if (!c) return;
+    r->counts = c;
+    r->cap_counts = cap;
+  }
+  /* category strings live in the table, which outlives the run */
+  r->counts[r->n_counts++] = (cat_count){cat, 1};
+}
+
+static void json_str(ndr_buf *b, const char *s) {
+  if (!s) {
+    ndr_buf_adds(b, "null");
+    return;
+  }
+  ndr_buf_addc(b, '"');
+  ndr_buf_add_json(b, s, strlen(s));
+  ndr_buf_addc(b, '"');
+}
+
+static void emit(run *r, const char *input, unsigned long recno, const ndr_verdict *v) {
+  ndr_buf *b = &r->out;
+  size_t tl;
+  const char *text = ndr_record_get(r->rec, NDR_F_TEXT, &tl);
+  char st[16];
+  int has_st = ndr_record_status(r->rec, st, sizeof st);
+  int reply = ndr_record_reply(r->rec);
+  ndr_buf_clear(b);
+  switch (r->fmt) {
+  case OF_JSONL:
+    ndr_buf_adds(b, "{\"input\":");
+    json_str(b, input);
+    ndr_buf_printf(b, ",\"record\":%lu,\"kind\":", recno);
+    json_str(b, ndr_kind_name(ndr_record_kind(r->rec)));
+    ndr_buf_adds(b, ",\"provider\":");
+    json_str(b, v->provider);
+    if (reply) ndr_buf_printf(b, ",\"reply_code\":%d", reply);
+    else ndr_buf_adds(b, ",\"reply_code\":null");
+    ndr_buf_adds(b, ",\"status\":");
+    json_str(b, has_st ? st : NULL);
+    ndr_buf_adds(b, ",\"diagnostic\":\"");
+    ndr_buf_add_json(b, text, tl);
+    ndr_buf_adds(b, "\",\"category\":");
+    json_str(b, v->category);
+    ndr_buf_adds(b, ",\"fixer\":");
+    json_str(b, v->fixer);
+    ndr_buf_adds(b, ",\"retry\":");
+    json_str(b, v->retry);
+    ndr_buf_adds(b, ",\"advice\":");
+    json_str(b, v->advice);
+    ndr_buf_adds(b, ",\"sisimai_reason\":");
+    json_str(b, v->sisimai);
+    ndr_buf_adds(b, ",\"rule\":");
+    if (v->rule_id) {
+      ndr_buf_adds(b, "{\"id\":");
+      json_str(b, v->rule_id);
+      ndr_buf_adds(b, ",\"file\":");
+      json_str(b, v->rule_file);
+      ndr_buf_printf(b, ",\"line\":%u,\"pack\":", v->rule_line);
+      json_str(b, v->pack_id);
+      ndr_buf_addc(b, '}');
+    } else {
+      ndr_buf_adds(b, "null");
+    }
+    ndr_buf_adds(b, ",\"evidence\":[");
+    for (size_t i = 0; i < v->n_evidence; i++) {
+      const ndr_evidence *e = &v->evidence[i];
+      if (i) ndr_buf_addc(b, ',');
+      ndr_buf_adds(b, "{\"condition\":");
+      json_str(b, e->what);
+      if (e->offset != SIZE_MAX && e->offset <= tl && e->length <= tl - e->offset) {
+        ndr_buf_printf(b, ",\"offset\":%zu,\"matched\":\"", e->offset);
+        ndr_buf_add_json(b, text + e->offset, e->length);
+        ndr_buf_addc(b, '"');
+      }
+      ndr_buf_addc(b, '}');
+    }
+    ndr_buf_adds(b, "],\"why\":");
+    json_str(b, v->why);
+    ndr_buf_adds(b, "}\n");
+    break;
+  case OF_CSV: {
+    char num[32];
+    const char *cols[16];
+    size_t n = 0;
+    snprintf(num, sizeof num, "%lu", recno);
+    char rep[8], line[16];
+    snprintf(rep, sizeof rep, "%d", reply);
+    snprintf(line, sizeof line, "%u", v->rule_line);
+    cols[n++] = input;
+    cols[n++] = num;
+    cols[n++] = ndr_kind_name(ndr_record_kind(r->rec));
+    cols[n++] = v->provider ? v->provider : "";
+    cols[n++] = reply ? rep : "";
+    cols[n++] = has_st ? st : "";
+    cols[n++] = v->category;
+    cols[n++] = v->fixer;
+    cols[n++] = v->retry;
+    cols[n++] = v->rule_id ? v->rule_id : "";
+    cols[n++] = v->rule_id ? v->rule_file : "";
+    cols[n++] = v->rule_id ? line : "";
+    cols[n++] = v->sisimai ? v->sisimai : "";
+    cols[n++] = text;
+    cols[n++] = v->why;
+    cols[n++] = v->advice ? v->advice : "";
+    for (size_t i = 0; i < n; i++) {
+      if (i) ndr_buf_addc(b, ',');
+      ndr_buf_add_csv(b, cols[i], strlen(cols[i]));
+    }
+    ndr_buf_adds(b, "\r\n");
+    break;
+  }
+  case OF_TEXT:
+    ndr_buf_add_printable(b, input, strlen(input));
+    ndr_buf_printf(b, ":%lu: %s  fixer=%s retry=%s", recno, v->category, v->fixer, v->retry);
+    if (v->rule_id) ndr_buf_printf(b, "  rule=%s (%s:%u)", v->rule_id, v->rule_file, v->rule_line);
+    ndr_buf_adds(b, "\n    ");
+    ndr_buf_add_printable(b, text, tl > 300 ? 300 : tl);
+    if (tl > 300) ndr_buf_adds(b, "...");
+    ndr_buf_printf(b, "\n    why: %s\n", v->why);
+    if (v->advice && *v->advice) ndr_buf_printf(b, "    advice: %s\n", v->advice);
+    break;
+  }
+  fwrite(ndr_buf_str(b), 1, b->len, stdout);
+}
+
+static void do_line(run *r, const char *input, unsigned long lineno, const char *s, size_t n,
+                    int cut) {
+  size_t a = 0;
+  while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
+  while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+  if (a == n) {
+    r->blank++;
+    return;
+  }
+  if (cut) {
+    cli_warn("%s:%lu: line longer than %u bytes; classified on its first %u bytes", input,
+             lineno, NDR_MAX_LINE_BYTES, NDR_MAX_LINE_BYTES);
+    r->truncated++;
+  }
+  ndr_record_reset(r->rec);
+  ndr_record_set_kind(r->rec, NDR_KIND_LINE);
+  ndr_record_set_diagnostic(r->rec, s + a, n - a);
+  ndr_verdict v;
+  if (ndr_classify(r->m, r->rec, &v) != NDR_OK) return;
+  r->records++;
+  if (!v.rule_id) r->unknown++;
+  if (v.limit_hits) {
+    r->limit_hits += v.limit_hits;
+    cli_warn("%s:%lu: a regex hit the PCRE2 match limit and counted as no match", input,
+             lineno);
+  }
+  count_category(r, v.category);
+  emit(r, input, lineno, &v);
+}
+
+/* Read lines with a bounded buffer: a line longer than the limit is cut. */
+static int do_stream(run *r, FILE *f, const char *input) {
+  ndr_buf line = NDR_BUF_INIT;
+  char chunk[65536];
+  unsigned long lineno = 0;
+  int cut = 0;
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    size_t i = 0;
+    while (i < n) {
+      char *nl = memchr(chunk + i, '\n', n - i);
+      size_t end = nl ? (size_t)(nl - chunk) : n;
+      size_t take = end - i;
+      if (line.len + take > NDR_MAX_LINE_BYTES) {
+        take = line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
+        cut = 1;
+      }
+      if (take && ndr_buf_add(&line, chunk + i, take) < 0) {
+        ndr_buf_free(&line);
+        cli_error("%s: out of memory", input);
+        return EXIT_TROUBLE;
+      }
+      if (nl) {
+        lineno++;
+        do_line(r, input, lineno, ndr_buf_str(&line), line.len, cut);
+        ndr_buf_clear(&line);
+        cut = 0;
+        i = end + 1;
+      } else {
+        i = n;
+      }
+    }
+  }
+  int err = ferror(f);
+  if (line.len) {
+    lineno++;
+    do_line(r, input, lineno, ndr_buf_str(&line), line.len, cut);
+  }
+  ndr_buf_free(&line);
+  if (err) {
+    cli_error("%s: read error: %s", input, strerror(errno));
+    return EXIT_TROUBLE;
+  }
+  return EXIT_CLEAN;
+}
+
+static int cmp_count(const void *a, const void *b) {
+  const cat_count *x = a, *y = b;
+  if (x->n != y->n) return x->n > y->n ? -1 : 1;
+  return strcmp(x->cat, y->cat);
+}
+
+static void summary(run *r, int inputs) {
+  if (r->quiet) return;
+  fprintf(stderr, "ndrsift: %lu record%s from %d input%s: %lu classified, %lu unknown",
+          r->records, r->records == 1 ? "" : "s", inputs, inputs == 1 ? "" : "s",
+          r->records - r->unknown, r->unknown);
+  if (r->blank) fprintf(stderr, " (%lu blank line%s skipped)", r->blank, r->blank == 1 ? "" : "s");
+  fputc('\n', stderr);
+  qsort(r->counts, r->n_counts, sizeof *r->counts, cmp_count);
+  for (size_t i = 0; i < r->n_counts; i++)
+    fprintf(stderr, "  %7u  %s\n", r->counts[i].n, r->counts[i].cat);
+  if (r->limit_hits)
+    fprintf(stderr, "ndrsift: warning: %lu regex evaluation%s hit the PCRE2 limit\n",
+            r->limit_hits, r->limit_hits == 1 ? "" : "s");
+}
+
+static const char *const classify_help =
+    "usage: ndrsift classify [OPTIONS] [FILE...|-]\n"
+    "\n"
+    "Classify SMTP diagnostic lines, one per input line (e.g. '550 5.7.1\n"
+    "Unable to relay', or an Exchange 'Remote Server returned ...' line).\n"
+    "Reads standard input when no FILE is given. Records go to stdout, a\n"
+    "summary of counts to stderr.\n"
+    "\n"
+    "options:\n"
+    "  --format=text|jsonl|csv   output format (default text)\n"
+    "  --rules PATH              add site rule packs, tried before the shipped ones\n"
+    "  --no-default-rules        do not use the shipped rule packs\n"
+    "  --table FILE              classify with a table from 'ndrsift compile'\n"
+    "  --input=lines             the input type (only lines in this version)\n"
+    "  -q, --quiet               no summary on stderr\n"
+    "\n"
+    "Exit: 0 done, 2 usage, I/O error or unreadable rules/table.\n";
+
+enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT };
+
+static int parse_table_opts(int argc, char **argv, table_opts *to, out_format *fmt, int *quiet,
+                            const char *help) {
+  static const struct option longs[] = {{"format", required_argument, NULL, O_FORMAT},
+                                        {"rules", required_argument, NULL, O_RULES},
+                                        {"no-default-rules", no_argument, NULL, O_NODEF},
+                                        {"table", required_argument, NULL, O_TABLE},
+                                        {"input", required_argument, NULL, O_INPUT},
+                                        {"quiet", no_argument, NULL, 'q'},
+                                        {"help", no_argument, NULL, 'h'},
+                                        {NULL, 0, NULL, 0}};
+  memset(to, 0, sizeof *to);
+  to->rules = calloc((size_t)argc + 1, sizeof *to->rules);
+  if (!to->rules) return -1;
+  optind = 1;
+  int ch;
+  while ((ch = getopt_long(argc, argv, "+qh", longs, NULL)) != -1) {
+    switch (ch) {
+    case O_FORMAT:
+      if (!fmt || (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "csv"))) {
+        cli_error("--format must be text, jsonl or csv, not '%s'", optarg);
+        return -1;
+      }
+      *fmt = optarg[0] == 't' ? OF_TEXT : optarg[0] == 'j' ? OF_JSONL : OF_CSV;
+      break;
+    case O_RULES: to->rules[to->n_rules++] = optarg; break;
+    case O_NODEF: to->no_default = 1; break;
+    case O_TABLE: to->table_file = optarg; break;
+    case O_INPUT:
+      if (strcmp(optarg, "lines")) {
+        cli_error("--input must be 'lines' in this version, not '%s'", optarg);
+        return -1;
+      }
+      break;
+    case 'q':
+      if (quiet) *quiet = 1;
+      break;
+    case 'h': fputs(help, stdout); exit(EXIT_CLEAN);
+    default: fputs(help, stderr); return -1;
+    }
+  }
+  return 0;
+}
+
+int cmd_classify(int argc, char **argv) {
+  run r;
+  memset(&r, 0, sizeof r);
+  table_opts to;
+  if (parse_table_opts(argc, argv, &to, &r.fmt, &r.quiet, classify_help) < 0) {
+    free(to.rules);
+    return EXIT_TROUBLE;
+  }
+  ndr_table *t = NULL;
+  int rc = cli_load_table(&to, &t);
+  free(to.rules);
+  if (rc) return rc;
+  r.rec = ndr_record_new();
+  if (!r.rec || ndr_matcher_new(t, &r.m) != NDR_OK) {
+    cli_error("out of memory");
+    ndr_table_free(t);
+    return EXIT_TROUBLE;
+  }
+  if (r.fmt == OF_CSV)
+    fputs("input,record,kind,provider,reply_code,status,category,fixer,retry,rule,rule_file,"
+          "rule_line,sisimai_reason,diagnostic,why,advice\r\n",
+          stdout);
+  int inputs = 0;
+  if (optind >= argc) {
+    rc = do_stream(&r, stdin, "stdin");
+    inputs = 1;
+  }
+  for (int i = optind; i < argc; i++) {
+    inputs++;
+    if (strcmp(argv[i], "-") == 0) {
+      if (do_stream(&r, stdin, "stdin")) rc = EXIT_TROUBLE;
+      continue;
+    }
+    FILE *f = fopen(argv[i], "rb");
+    if (!f) {
+      cli_error("%s: %s", argv[i], strerror(errno));
+      rc = EXIT_TROUBLE;
+      continue;
+    }
+    if (do_stream(&r, f, argv[i])) rc = EXIT_TROUBLE;
+    fclose(f);
+  }
+  fflush(stdout);
+  summary(&r, inputs);
+  ndr_buf_free(&r.out);
+  free(r.counts);
+  ndr_matcher_free(r.m);
+  ndr_record_free(r.rec);
+  ndr_table_free(t);
+  if (ferror(stdout)) {
+    cli_error("cannot write the output");
+    return EXIT_TROUBLE;
+  }
+  return rc;
+}
+
+static const char *const explain_help =
+    "usage: ndrsift explain [--rules PATH] [--no-default-rules] [--table FILE] TEXT|-\n"
+    "\n"
+    "Show how one diagnostic is classified: the facts extracted from it, the\n"
+    "packs that apply, every candidate rule with each condition's result, and\n"
+    "the verdict. TEXT is the diagnostic (several arguments are joined with\n"
+    "spaces); '-' reads it from standard input.\n";
+
+static void write_out(void *user, const char *bytes, size_t len) {
+  (void)user;
+  fwrite(bytes, 1, len, stdout);
+}
+
+int cmd_explain(int argc, char **argv) {
+  table_opts to;
+  if (parse_table_opts(argc, argv, &to, NULL, NULL, explain_help) < 0) {
+    free(to.rules);
+    return EXIT_TROUBLE;
+  }
+  if (optind >= argc) {
+    free(to.rules);
+    cli_error("explain needs the diagnostic text");
+    fputs(explain_help, stderr);
+    return EXIT_TROUBLE;
+  }
+  ndr_buf text = NDR_BUF_INIT;
+  if (optind == argc - 1 && strcmp(argv[optind], "-") == 0) {
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0 && text.len < NDR_MAX_DIAG_BYTES)
+      ndr_buf_add(&text, chunk, n);
+  } else {
+    for (int i = optind; i < argc; i++) {
+      if (i > optind) ndr_buf_addc(&text, ' ');
+      ndr_buf_adds(&text, argv[i]);
+    }
+  }
+  ndr_table *t = NULL;
+  int rc = cli_load_table(&to, &t);
+  free(to.rules);
+  if (rc) {
+    ndr_buf_free(&text);
+    return rc;
+  }
+  ndr_record *rec = ndr_record_new();
+  ndr_matcher *m = NULL;
+  if (!rec || ndr_matcher_new(t, &m) != NDR_OK) {
+    rc = EXIT_TROUBLE;
+  } else {
+    ndr_record_set_kind(rec, NDR_KIND_LINE);
+    ndr_record_set_diagnostic(rec, ndr_buf_str(&text), text.len);
+    ndr_explain(m, rec, write_out, NULL);
+  }
+  ndr_matcher_free(m);
+  ndr_record_free(rec);
+  ndr_table_free(t);
+  ndr_buf_free(&text);
+  return rc;
+}

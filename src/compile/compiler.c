@@ -1,0 +1,401 @@
+/*
+ * compiler.c - the public face of the rule-pack compiler: files and
+ * directories, includes (read once, bounded depth), the diagnostic helper,
+ * and the check/build entry points that run the later stages.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/buf.h"
+#include "common/limits.h"
+#include "compile/compiler.h"
+
+ndr_compiler *ndr_compiler_new(void) {
+  ndr_compiler *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  ndr_arena_init(&c->arena);
+  c->packs_tail = &c->packs;
+  c->rules_tail = &c->rules;
+  c->categories_tail = &c->categories;
+  c->patterns_tail = &c->patterns;
+  return c;
+}
+
+void ndr_compiler_free(ndr_compiler *c) {
+  if (!c) return;
+  for (size_t i = 0; i < c->n_files; i++) {
+    free(c->files[i].path);
+    free(c->files[i].real);
+    free(c->files[i].text);
+  }
+  free(c->files);
+  free(c->rule_order);
+  ndr_arena_free(&c->arena);
+  free(c);
+}
+
+void ndr_compiler_set_diag(ndr_compiler *c, ndr_diag_fn fn, void *user) {
+  c->sink.fn = fn;
+  c->sink.user = user;
+}
+
+unsigned ndr_compiler_errors(const ndr_compiler *c) { return c->sink.errors; }
+unsigned ndr_compiler_warnings(const ndr_compiler *c) {
+  return c->sink.warnings;
+}
+
+const char *ndr_c_printable(ndr_compiler *c, const char *s, size_t len) {
+  ndr_buf b = NDR_BUF_INIT;
+  if (ndr_buf_add_printable(&b, s, len) < 0) {
+    ndr_buf_free(&b);
+    return "?";
+  }
+  char *r = ndr_arena_strndup(&c->arena, ndr_buf_str(&b), b.len);
+  ndr_buf_free(&b);
+  return r ? r : "?";
+}
+
+void ndr_c_diag(ndr_compiler *c, ndr_level lvl, ndr_span sp, const char *code,
+                const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  if (sp.file < c->n_files) {
+    ndr_src *f = &c->files[sp.file];
+    if (lvl == NDR_ERROR) {
+      if (f->capped) {
+        c->sink.errors++;
+        va_end(ap);
+        return;
+      }
+      if (++f->errors > NDR_MAX_ERRORS_PER_FILE) {
+        f->capped = 1;
+        ndr_diag_report(&c->sink, NDR_NOTE, f->path, NULL, 0, 0, 0,
+                        "too-many-errors",
+                        "too many errors in this file; the rest are not shown");
+        c->sink.errors++;
+        va_end(ap);
+        return;
+      }
+    }
+    ndr_diag_vreport(&c->sink, lvl, f->path, f->text, f->len, sp.off, sp.len,
+                     code, fmt, ap);
+  } else {
+    ndr_diag_vreport(&c->sink, lvl, NULL, NULL, 0, 0, 0, code, fmt, ap);
+  }
+  va_end(ap);
+}
+
+/* Report an I/O problem with no place in a rule file. */
+static void io_diag(ndr_compiler *c, ndr_span from, const char *path,
+                    const char *what) {
+  const char *p = ndr_c_printable(c, path, strlen(path));
+  if (from.file < c->n_files)
+    ndr_c_diag(c, NDR_ERROR, from, "io-error", "cannot read '%s': %s", p, what);
+  else
+    ndr_diag_report(&c->sink, NDR_ERROR, p, NULL, 0, 0, 0, "io-error",
+                    "cannot read this file: %s", what);
+}
+
+static uint32_t add_src(ndr_compiler *c, const char *name, char *real,
+                        char *text, size_t len) {
+  if (c->n_files >= NDR_MAX_FILES) {
+    free(real);
+    free(text);
+    return UINT32_MAX;
+  }
+  if (c->n_files == c->cap_files) {
+    size_t cap = c->cap_files ? c->cap_files * 2 : 16;
+    ndr_src *f = realloc(c->files, cap * sizeof *f);
+    if (!f) {
+      free(real);
+      free(text);
+      return UINT32_MAX;
+    }
+    c->files = f;
+    c->cap_files = cap;
+  }
+  ndr_src *f = &c->files[c->n_files];
+  memset(f, 0, sizeof *f);
+  f->path = strdup(name);
+  f->real = real;
+  f->text = text;
+  f->len = len;
+  if (!f->path) {
+    free(real);
+    free(text);
+    return UINT32_MAX;
+  }
+  return (uint32_t)c->n_files++;
+}
+
+uint32_t ndr_c_load_file(ndr_compiler *c, const char *path, ndr_span from,
+                         int *already) {
+  *already = 0;
+  char *real = realpath(path, NULL);
+  if (!real) {
+    io_diag(c, from, path, strerror(errno));
+    return UINT32_MAX;
+  }
+  for (size_t i = 0; i < c->n_files; i++) {
+    if (c->files[i].real && strcmp(c->files[i].real, real) == 0) {
+      free(real);
+      *already = 1;
+      return (uint32_t)i;
+    }
+  }
+  FILE *fp = fopen(path, "rb");
+  if (!fp) {
+    io_diag(c, from, path, strerror(errno));
+    free(real);
+    return UINT32_MAX;
+  }
+  ndr_buf b = NDR_BUF_INIT;
+  char chunk[65536];
+  size_t n;
+  int too_big = 0;
+  while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+    if (b.len + n > NDR_MAX_PACK_FILE_BYTES) {
+      too_big = 1;
+      break;
+    }
+    if (ndr_buf_add(&b, chunk, n) < 0) {
+      too_big = 1;
+      break;
+    }
+  }
+  int err = ferror(fp);
+  fclose(fp);
+  if (too_big || err) {
+    io_diag(c, from, path,
+            too_big ? "file is larger than the 16 MiB limit for a rule pack"
+                    : "read error");
+    free(real);
+    ndr_buf_free(&b);
+    return UINT32_MAX;
+  }
+  if (!b.p && ndr_buf_add(&b, "", 0) < 0) {
+    free(real);
+    return UINT32_MAX;
+  }
+  return add_src(c, path, real, b.p, b.len);
+}
+
+ast_pack *ndr_c_new_pack(ndr_compiler *c, uint32_t file) {
+  ast_pack *k = ndr_arena_alloc(&c->arena, sizeof *k);
+  if (!k) return NULL;
+  /* the implicit name: the file's base name without its extension */
+  const char *path = c->files[file].path;
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t n = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot && dot != base) n = (size_t)(dot - base);
+  k->id.s = ndr_arena_strndup(&c->arena, base, n);
+  k->id.len = n;
+  k->id.span = (ndr_span){file, 0, 1};
+  k->span = k->id.span;
+  k->tier = NDR_TIER_SITE;
+  k->load_order = c->n_packs++;
+  *c->packs_tail = k;
+  c->packs_tail = &k->next;
+  return k;
+}
+
+static ndr_status add_file(ndr_compiler *c, const char *path) {
+  int already;
+  uint32_t f = ndr_c_load_file(c, path, (ndr_span){UINT32_MAX, 0, 0}, &already);
+  if (f == UINT32_MAX) return NDR_ERR_IO;
+  if (already) return NDR_OK;
+  ast_pack *k = ndr_c_new_pack(c, f);
+  if (!k) return NDR_ERR_NOMEM;
+  c->checked = 0;
+  ndr_c_parse_file(c, f, k, 0);
+  return NDR_OK;
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int has_rules_ext(const char *name) {
+  size_t n = strlen(name);
+  return n > 6 && strcmp(name + n - 6, ".rules") == 0;
+}
+
+static ndr_status add_dir(ndr_compiler *c, const char *path, unsigned depth) {
+  if (depth > NDR_MAX_INCLUDE_DEPTH) return NDR_OK;
+  DIR *d = opendir(path);
+  if (!d) {
+    io_diag(c, (ndr_span){UINT32_MAX, 0, 0}, path, strerror(errno));
+    return NDR_ERR_IO;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  ndr_status st = NDR_OK;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 32;
+      char **nn = realloc(names, cap * sizeof *nn);
+      if (!nn) {
+        st = NDR_ERR_NOMEM;
+        break;
+      }
+      names = nn;
+    }
+    ndr_buf full = NDR_BUF_INIT;
+    if (ndr_buf_printf(&full, "%s/%s", path, e->d_name) < 0) {
+      st = NDR_ERR_NOMEM;
+      break;
+    }
+    names[n++] = full.p;
+  }
+  closedir(d);
+  if (names) qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    struct stat sb;
+    if (st == NDR_OK && stat(names[i], &sb) == 0) {
+      ndr_status s2 = NDR_OK;
+      if (S_ISDIR(sb.st_mode))
+        s2 = add_dir(c, names[i], depth + 1);
+      else if (S_ISREG(sb.st_mode) && has_rules_ext(names[i]))
+        s2 = add_file(c, names[i]);
+      if (s2 != NDR_OK && st == NDR_OK) st = s2;
+    }
+    free(names[i]);
+  }
+  free(names);
+  return st;
+}
+
+ndr_status ndr_compiler_add_path(ndr_compiler *c, const char *path) {
+  if (!c || !path) return NDR_ERR_ARG;
+  struct stat sb;
+  if (stat(path, &sb) != 0) {
+    io_diag(c, (ndr_span){UINT32_MAX, 0, 0}, path, strerror(errno));
+    return NDR_ERR_IO;
+  }
+  c->checked = 0;
+  if (S_ISDIR(sb.st_mode)) return add_dir(c, path, 0);
+  return add_file(c, path);
+}
+
+ndr_status ndr_compiler_add_string(ndr_compiler *c, const char *name,
+                                   const char *text, size_t len) {
+  if (!c || !name || (!text && len)) return NDR_ERR_ARG;
+  if (len > NDR_MAX_PACK_FILE_BYTES) return NDR_ERR_LIMIT;
+  char *copy = malloc(len + 1);
+  if (!copy) return NDR_ERR_NOMEM;
+  if (len) memcpy(copy, text, len);
+  copy[len] = '\0';
+  uint32_t f = add_src(c, name, NULL, copy, len);
+  if (f == UINT32_MAX) return NDR_ERR_NOMEM;
+  ast_pack *k = ndr_c_new_pack(c, f);
+  if (!k) return NDR_ERR_NOMEM;
+  c->checked = 0;
+  ndr_c_parse_file(c, f, k, 0);
+  return NDR_OK;
+}
+
+ndr_status ndr_compiler_add_base(ndr_compiler *c, const ndr_table *base) {
+  if (!c || !base) return NDR_ERR_ARG;
+  c->base = base;
+  c->checked = 0;
+  return NDR_OK;
+}
+
+void ndr_c_include(ndr_parse_ctx *p, ndr_tok path) {
+  ndr_compiler *c = p->c;
+  if (!path.s) return;
+  if (p->pack) p->pack->n_items++;
+  if (p->depth + 1 > NDR_MAX_INCLUDE_DEPTH) {
+    ndr_c_diag(c, NDR_ERROR, path.span, "include-depth",
+               "includes nest deeper than %u levels (an include cycle?)",
+               NDR_MAX_INCLUDE_DEPTH);
+    return;
+  }
+  if (memchr(path.s, '\0', path.len) || path.len == 0) {
+    ndr_c_diag(c, NDR_ERROR, path.span, "io-error", "bad include path");
+    return;
+  }
+  /* relative to the including file */
+  ndr_buf full = NDR_BUF_INIT;
+  const char *cur = c->files[p->file].path;
+  const char *slash = strrchr(cur, '/');
+  if (path.s[0] != '/' && slash)
+    ndr_buf_add(&full, cur, (size_t)(slash - cur) + 1);
+  ndr_buf_add(&full, path.s, path.len);
+  int already;
+  uint32_t f = ndr_c_load_file(c, ndr_buf_str(&full), path.span, &already);
+  ndr_buf_free(&full);
+  if (f == UINT32_MAX || already) return;
+  ndr_c_parse_file(c, f, p->pack, p->depth + 1);
+}
+
+/* -------------------------------------------------------- check & build */
+
+void ndr_c_example_shadow(ndr_compiler *c, const ndr_table *t);
+
+/*
+ * Lint: the semantic checks, then (when they pass) the checks that need the
+ * lowered rules: structural shadowing, and rules whose every example an
+ * earlier rule takes.
+ */
+ndr_status ndr_compiler_check(ndr_compiler *c) {
+  if (!c) return NDR_ERR_ARG;
+  if (c->checked) return c->check_status;
+  c->checked = 1;
+  c->check_status = ndr_c_check(c);
+  if (c->check_status != NDR_OK || c->sink.errors) return c->check_status;
+  ndr_ir ir;
+  ndr_ir_init(&ir);
+  ndr_status st = ndr_c_lower(c, &ir);
+  if (st == NDR_OK) {
+    ndr_c_shadow(c, &ir);
+    ndr_table *t = NULL;
+    const char *err = NULL;
+    st = ndr_table_from_ir(&ir, &t, &err);
+    if (st == NDR_OK) {
+      ndr_c_example_shadow(c, t);
+      ndr_table_free(t);
+    } else {
+      ndr_diag_report(&c->sink, NDR_ERROR, NULL, NULL, 0, 0, 0, "internal-error",
+                      "cannot build the decision table: %s",
+                      err ? err : ndr_strerror(st));
+    }
+  }
+  ndr_ir_release(&ir);
+  c->check_status = st;
+  return st;
+}
+
+ndr_status ndr_compiler_build(ndr_compiler *c, ndr_table **out) {
+  if (!c || !out) return NDR_ERR_ARG;
+  *out = NULL;
+  ndr_status st = ndr_compiler_check(c);
+  if (st != NDR_OK) return st;
+  if (c->sink.errors) return NDR_ERR_RULES;
+  ndr_ir ir;
+  ndr_ir_init(&ir);
+  st = ndr_c_lower(c, &ir);
+  if (st != NDR_OK) {
+    ndr_ir_release(&ir);
+    return st;
+  }
+  const char *err = NULL;
+  st = ndr_table_from_ir(&ir, out, &err);
+  if (st != NDR_OK) {
+    ndr_diag_report(&c->sink, NDR_ERROR, NULL, NULL, 0, 0, 0, "internal-error",
+                    "cannot build the decision table: %s",
+                    err ? err : ndr_strerror(st));
+    ndr_ir_release(&ir);
+  }
+  return st;
+}

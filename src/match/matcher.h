@@ -1,0 +1,14 @@
+/*
+ * matcher.h - internal additions to the public matcher API.
+ */
+#ifndef NDR_MATCHER_H
+#define NDR_MATCHER_H
+
+#include <stdint.h>
+
+#include "ndrsift.h"
+
+/* Index of the rule that decided the last classification, or UINT32_MAX. */
+uint32_t ndr_matcher_last_rule(const ndr_matcher *m);
+
+#endif

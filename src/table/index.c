@@ -1,0 +1,663 @@
+/*
+ * index.c - builds a ready ndr_table from an IR (see index.h), loads and
+ * saves table files, gives the built-in table, and dumps a table for review.
+ *
+ * Everything derived here is a pure function of the IR, so a table loaded
+ * from a file behaves exactly like the one the compiler built.
+ */
+#include "table/index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/buf.h"
+#include "common/limits.h"
+#include "compile/atoms.h"
+#include "compile/compiler.h"
+
+extern const unsigned char ndr_builtin_table[];
+extern const size_t ndr_builtin_table_len;
+
+uint32_t ndr_pcre2_options(uint32_t f) {
+  uint32_t o = 0;
+  if (f & NDR_RX_CASELESS) o |= PCRE2_CASELESS;
+  if (f & NDR_RX_MULTILINE) o |= PCRE2_MULTILINE;
+  if (f & NDR_RX_DOTALL) o |= PCRE2_DOTALL;
+  if (f & NDR_RX_EXTENDED) o |= PCRE2_EXTENDED;
+  return o;
+}
+
+const ndr_ir *ndr_table_ir(const ndr_table *t) { return &t->ir; }
+unsigned ndr_table_rule_count(const ndr_table *t) { return t ? (unsigned)t->ir.n_rules : 0; }
+unsigned ndr_table_pack_count(const ndr_table *t) { return t ? (unsigned)t->ir.n_packs : 0; }
+unsigned ndr_table_category_count(const ndr_table *t) {
+  return t ? (unsigned)t->ir.n_categories : 0;
+}
+
+void ndr_table_free(ndr_table *t) {
+  if (!t) return;
+  for (size_t i = 0; t->re && i < t->ir.n_regexes; i++) pcre2_code_free(t->re[i]);
+  free(t->re);
+  free(t->re_atoms_off);
+  free(t->re_atoms_n);
+  free(t->atom_list);
+  free(t->node_atom);
+  ndr_ac_free(t->ac);
+  free(t->text_any);
+  free(t->atom_rules);
+  free(t->status.bounds);
+  free(t->status.bits);
+  free(t->reply.bounds);
+  free(t->reply.bits);
+  for (size_t i = 0; t->node_desc && i < t->ir.n_nodes; i++) free(t->node_desc[i]);
+  free(t->node_desc);
+  free(t->cat_of_rule);
+  ndr_ir_release(&t->ir);
+  free(t);
+}
+
+/* ----------------------------------------------------- node descriptions */
+
+static void render_status(ndr_buf *b, uint32_t lo, uint32_t hi) {
+  if (lo == 0 && hi == 0) {
+    ndr_buf_adds(b, "status none");
+    return;
+  }
+  unsigned c = lo / 1000000, s = lo / 1000 % 1000, d = lo % 1000;
+  unsigned c2 = hi / 1000000, s2 = hi / 1000 % 1000, d2 = hi % 1000;
+  if (lo == hi)
+    ndr_buf_printf(b, "status %u.%u.%u", c, s, d);
+  else if (c == c2 && s == 0 && d == 0 && s2 == 999 && d2 == 999)
+    ndr_buf_printf(b, "status %u.*", c);
+  else if (c == c2 && s == s2 && d == 0 && d2 == 999)
+    ndr_buf_printf(b, "status %u.%u.*", c, s);
+  else
+    ndr_buf_printf(b, "status %u.%u.%u-%u.%u.%u", c, s, d, c2, s2, d2);
+}
+
+static void render_reply(ndr_buf *b, uint32_t lo, uint32_t hi) {
+  if (lo == 0 && hi == 0)
+    ndr_buf_adds(b, "reply none");
+  else if (lo == hi)
+    ndr_buf_printf(b, "reply %u", lo);
+  else if (lo % 100 == 0 && hi == lo + 99)
+    ndr_buf_printf(b, "reply %uxx", lo / 100);
+  else if (lo % 10 == 0 && hi == lo + 9)
+    ndr_buf_printf(b, "reply %ux", lo / 10);
+  else
+    ndr_buf_printf(b, "reply %u-%u", lo, hi);
+}
+
+static void render_quoted(ndr_buf *b, const char *s) {
+  ndr_buf_addc(b, '"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') ndr_buf_addc(b, '\\');
+    if (*s == '\n') {
+      ndr_buf_adds(b, "\\n");
+      continue;
+    }
+    ndr_buf_addc(b, *s);
+  }
+  ndr_buf_addc(b, '"');
+}
+
+void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren);
+
+void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren) {
+  if (n == NDR_NONE) {
+    ndr_buf_adds(b, "(always)");
+    return;
+  }
+  const ndr_ir_node *x = &ir->nodes[n];
+  const char *fname = ndr_field_name((ndr_field)(x->field < NDR_F_COUNT_ ? x->field : 0));
+  switch (x->op) {
+  case NDR_OP_TRUE: ndr_buf_adds(b, "(always)"); break;
+  case NDR_OP_AND:
+  case NDR_OP_OR:
+    if (paren) ndr_buf_addc(b, '(');
+    for (uint32_t i = 0; i < x->b; i++) {
+      if (i) ndr_buf_adds(b, x->op == NDR_OP_AND ? " and " : " or ");
+      ndr_render_node(ir, ir->kids[x->a + i], b, 1);
+    }
+    if (paren) ndr_buf_addc(b, ')');
+    break;
+  case NDR_OP_NOT:
+    ndr_buf_adds(b, "not ");
+    ndr_render_node(ir, x->a, b, 1);
+    break;
+  case NDR_OP_STATUS: render_status(b, x->a, x->b); break;
+  case NDR_OP_REPLY: render_reply(b, x->a, x->b); break;
+  case NDR_OP_PHRASE:
+    ndr_buf_printf(b, "%s ", fname);
+    render_quoted(b, ndr_ir_str(ir, x->a));
+    break;
+  case NDR_OP_REGEX: {
+    const ndr_ir_regex *r = &ir->regexes[x->a];
+    ndr_buf_printf(b, "%s /%s/%s%s%s%s", fname, ndr_ir_str(ir, r->pattern),
+                   r->flags & NDR_RX_CASELESS ? "i" : "",
+                   r->flags & NDR_RX_MULTILINE ? "m" : "",
+                   r->flags & NDR_RX_DOTALL ? "s" : "",
+                   r->flags & NDR_RX_EXTENDED ? "x" : "");
+    break;
+  }
+  case NDR_OP_EQUALS:
+    if (!*ndr_ir_str(ir, x->a)) {
+      ndr_buf_printf(b, "%s none", fname);
+    } else {
+      ndr_buf_printf(b, "%s is ", fname);
+      render_quoted(b, ndr_ir_str(ir, x->a));
+    }
+    break;
+  case NDR_OP_KIND: {
+    int first = 1, count = 0;
+    for (int k = 0; k < NDR_KIND_COUNT_; k++) count += (x->a >> k) & 1;
+    ndr_buf_adds(b, count > 1 ? "kind in (" : "kind is ");
+    for (int k = 0; k < NDR_KIND_COUNT_; k++)
+      if (x->a & (1u << k)) {
+        if (!first) ndr_buf_adds(b, ", ");
+        ndr_buf_adds(b, ndr_kind_name((ndr_kind)k));
+        first = 0;
+      }
+    if (count > 1) ndr_buf_addc(b, ')');
+    break;
+  }
+  case NDR_OP_PROVIDER:
+    ndr_buf_printf(b, "provider is %s", ndr_ir_str(ir, x->a));
+    break;
+  default: ndr_buf_adds(b, "?"); break;
+  }
+}
+
+/* ---------------------------------------------------- requirement sets */
+
+/* A requirement: "any" or a list of ranges (keys) / atom ids. */
+typedef struct req {
+  int any;
+  uint32_t *lo, *hi;
+  size_t n, cap;
+} req;
+
+static void req_free(req *r) {
+  free(r->lo);
+  free(r->hi);
+  memset(r, 0, sizeof *r);
+}
+
+static int req_add(req *r, uint32_t lo, uint32_t hi) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 4;
+    uint32_t *a = realloc(r->lo, cap * sizeof *a);
+    if (!a) return -1;
+    r->lo = a;
+    uint32_t *b = realloc(r->hi, cap * sizeof *b);
+    if (!b) return -1;
+    r->hi = b;
+    r->cap = cap;
+  }
+  r->lo[r->n] = lo;
+  r->hi[r->n] = hi;
+  r->n++;
+  return 0;
+}
+
+enum { REQ_STATUS, REQ_REPLY, REQ_ATOMS };
+
+/* how selective a requirement is: smaller is better (atoms: longer is better) */
+static double req_weight(const ndr_table *t, const req *r, int what) {
+  if (r->any) return 1e18;
+  double w = 0;
+  for (size_t i = 0; i < r->n; i++) {
+    if (what == REQ_ATOMS) {
+      (void)t;
+      w += 1.0 / (double)(r->hi[i] + 1); /* hi holds the atom length */
+    } else {
+      w += (double)(r->hi[i] - r->lo[i] + 1);
+    }
+  }
+  return w;
+}
+
+/* Conservative requirement of node n for one key space or the atoms. */
+static int derive(const ndr_table *t, uint32_t n, int what, req *out,
+                  const uint32_t *atom_len, unsigned depth) {
+  memset(out, 0, sizeof *out);
+  if (n == NDR_NONE || depth > NDR_MAX_COND_DEPTH * 2) {
+    out->any = 1;
+    return 0;
+  }
+  const ndr_ir *ir = &t->ir;
+  const ndr_ir_node *x = &ir->nodes[n];
+  switch (x->op) {
+  case NDR_OP_STATUS:
+    if (what == REQ_STATUS) return req_add(out, x->a, x->b);
+    break;
+  case NDR_OP_REPLY:
+    if (what == REQ_REPLY) return req_add(out, x->a, x->b);
+    break;
+  case NDR_OP_PHRASE:
+  case NDR_OP_REGEX:
+    if (what == REQ_ATOMS && x->field == NDR_F_TEXT) {
+      uint32_t cnt = t->re_atoms_n[n];
+      if (cnt == 0) break;
+      for (uint32_t i = 0; i < cnt; i++) {
+        uint32_t a = t->atom_list[t->re_atoms_off[n] + i];
+        if (req_add(out, a, atom_len[a]) < 0) return -1;
+      }
+      return 0;
+    }
+    break;
+  case NDR_OP_AND: {
+    /* any one child's requirement holds for the whole: pick the best */
+    req best = {.any = 1};
+    for (uint32_t i = 0; i < x->b; i++) {
+      req k;
+      if (derive(t, ir->kids[x->a + i], what, &k, atom_len, depth + 1) < 0) {
+        req_free(&best);
+        return -1;
+      }
+      if (!k.any && req_weight(t, &k, what) < req_weight(t, &best, what)) {
+        req_free(&best);
+        best = k;
+      } else {
+        req_free(&k);
+      }
+    }
+    *out = best;
+    return 0;
+  }
+  case NDR_OP_OR: {
+    for (uint32_t i = 0; i < x->b; i++) {
+      req k;
+      if (derive(t, ir->kids[x->a + i], what, &k, atom_len, depth + 1) < 0) {
+        req_free(out);
+        return -1;
+      }
+      if (k.any) {
+        req_free(&k);
+        req_free(out);
+        out->any = 1;
+        return 0;
+      }
+      for (size_t j = 0; j < k.n; j++)
+        if (req_add(out, k.lo[j], k.hi[j]) < 0) {
+          req_free(&k);
+          return -1;
+        }
+      req_free(&k);
+    }
+    return 0;
+  }
+  default: break;
+  }
+  out->any = 1;
+  return 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static size_t key_row(const ndr_keyindex *k, uint32_t key) {
+  size_t lo = 0, hi = k->n; /* number of bounds <= key */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (k->bounds[mid] <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
+                                    uint32_t key);
+const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
+                                    uint32_t key) {
+  return k->bits + key_row(k, key) * t->words;
+}
+
+static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
+  size_t nr = t->ir.n_rules, total = 0;
+  for (size_t r = 0; r < nr; r++)
+    if (!reqs[r].any) total += reqs[r].n;
+  uint32_t *pts = malloc((2 * total + 1) * sizeof *pts);
+  if (!pts) return -1;
+  size_t np = 0;
+  for (size_t r = 0; r < nr; r++)
+    if (!reqs[r].any)
+      for (size_t i = 0; i < reqs[r].n; i++) {
+        pts[np++] = reqs[r].lo[i];
+        if (reqs[r].hi[i] != UINT32_MAX) pts[np++] = reqs[r].hi[i] + 1;
+      }
+  qsort(pts, np, sizeof *pts, cmp_u32);
+  size_t u = 0;
+  for (size_t i = 0; i < np; i++)
+    if (u == 0 || pts[u - 1] != pts[i]) pts[u++] = pts[i];
+  k->bounds = pts;
+  k->n = u;
+  k->bits = calloc((u + 1) * t->words, sizeof *k->bits);
+  if (!k->bits) return -1;
+  for (size_t r = 0; r < nr; r++) {
+    uint64_t bit = 1ull << (r % 64);
+    size_t w = r / 64;
+    if (reqs[r].any) {
+      for (size_t row = 0; row <= u; row++) k->bits[row * t->words + w] |= bit;
+      continue;
+    }
+    for (size_t i = 0; i < reqs[r].n; i++) {
+      size_t a = key_row(k, reqs[r].lo[i]), b = key_row(k, reqs[r].hi[i]);
+      for (size_t row = a; row <= b; row++) k->bits[row * t->words + w] |= bit;
+    }
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- build */
+
+static int add_atom_list(ndr_table *t, size_t *n, size_t *cap, uint32_t id) {
+  if (*n == *cap) {
+    size_t c2 = *cap ? *cap * 2 : 64;
+    uint32_t *a = realloc(t->atom_list, c2 * sizeof *a);
+    if (!a) return -1;
+    t->atom_list = a;
+    *cap = c2;
+  }
+  t->atom_list[(*n)++] = id;
+  return 0;
+}
+
+ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
+  *out = NULL;
+  const char *v = ndr_ir_validate(ir);
+  if (v) {
+    if (err) *err = v;
+    return NDR_ERR_CORRUPT;
+  }
+  ndr_table *t = calloc(1, sizeof *t);
+  if (!t) return NDR_ERR_NOMEM;
+  t->ir = *ir;
+  ndr_ir_init(ir); /* the table owns the arrays now */
+  ir = &t->ir;
+  ndr_status st = NDR_ERR_NOMEM;
+  size_t nn = ir->n_nodes, nr = ir->n_rules;
+  t->words = (nr + 63) / 64 ? (nr + 63) / 64 : 1;
+  uint32_t *atom_len = NULL;
+  req *reqs = NULL;
+  ndr_ac_builder *acb = NULL;
+
+  /* regexes */
+  t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
+  if (!t->re) goto fail;
+  for (size_t i = 0; i < ir->n_regexes; i++) {
+    const char *pat = ndr_ir_str(ir, ir->regexes[i].pattern);
+    int ec;
+    PCRE2_SIZE eo;
+    t->re[i] = pcre2_compile((PCRE2_SPTR)pat, strlen(pat),
+                             ndr_pcre2_options(ir->regexes[i].flags), &ec, &eo, NULL);
+    if (!t->re[i]) {
+      if (err) *err = "a regular expression in the table does not compile";
+      st = NDR_ERR_CORRUPT;
+      goto fail;
+    }
+    (void)pcre2_jit_compile(t->re[i], PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+  }
+
+  /* literals: phrases on text are atoms themselves; regexes give theirs */
+  acb = ndr_ac_builder_new();
+  t->re_atoms_off = calloc(nn ? nn : 1, sizeof *t->re_atoms_off);
+  t->re_atoms_n = calloc(nn ? nn : 1, sizeof *t->re_atoms_n);
+  t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
+  t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
+  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom || !t->node_desc)
+    goto fail;
+  size_t al_n = 0, al_cap = 0, len_cap = 0;
+  for (size_t i = 0; i < nn; i++) {
+    const ndr_ir_node *x = &ir->nodes[i];
+    t->node_atom[i] = NDR_NONE;
+    if (x->op != NDR_OP_AND && x->op != NDR_OP_OR) {
+      ndr_buf d = NDR_BUF_INIT;
+      ndr_render_node(ir, (uint32_t)i, &d, 0);
+      t->node_desc[i] = d.p ? d.p : strdup("");
+      if (!t->node_desc[i]) goto fail;
+    }
+    if (x->field != NDR_F_TEXT) continue;
+    if (x->op == NDR_OP_PHRASE) {
+      const char *s = ndr_ir_str(ir, x->a);
+      int32_t id = ndr_ac_add(acb, s, strlen(s));
+      if (id < 0) goto fail;
+      t->node_atom[i] = (uint32_t)id;
+      t->re_atoms_off[i] = (uint32_t)al_n;
+      t->re_atoms_n[i] = 1;
+      if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) goto fail;
+      if ((size_t)id >= len_cap) {
+        size_t c2 = len_cap ? len_cap * 2 : 64;
+        while (c2 <= (size_t)id) c2 *= 2;
+        uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
+        if (!l2) goto fail;
+        atom_len = l2;
+        len_cap = c2;
+      }
+      atom_len[id] = (uint32_t)strlen(s);
+    } else if (x->op == NDR_OP_REGEX) {
+      const ndr_ir_regex *r = &ir->regexes[x->a];
+      const char *pat = ndr_ir_str(ir, r->pattern);
+      ndr_atoms at = {0};
+      if (ndr_regex_atoms(pat, strlen(pat), r->flags, &at) < 0) goto fail;
+      t->re_atoms_off[i] = (uint32_t)al_n;
+      for (size_t k = 0; k < at.n; k++) {
+        int32_t id = ndr_ac_add(acb, at.atom[k], at.len[k]);
+        if (id < 0 || add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) {
+          ndr_atoms_free(&at);
+          goto fail;
+        }
+        if ((size_t)id >= len_cap) {
+          size_t c2 = len_cap ? len_cap * 2 : 64;
+          while (c2 <= (size_t)id) c2 *= 2;
+          uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
+          if (!l2) {
+            ndr_atoms_free(&at);
+            goto fail;
+          }
+          atom_len = l2;
+          len_cap = c2;
+        }
+        atom_len[id] = (uint32_t)at.len[k];
+      }
+      t->re_atoms_n[i] = (uint32_t)at.n;
+      ndr_atoms_free(&at);
+    }
+  }
+  t->ac = ndr_ac_build(acb);
+  if (!t->ac) goto fail;
+  t->n_atoms = ndr_ac_count(t->ac);
+  t->atom_words = (t->n_atoms + 63) / 64 ? (t->n_atoms + 63) / 64 : 1;
+
+  /* per-rule requirements */
+  reqs = calloc(nr ? nr : 1, sizeof *reqs);
+  t->text_any = calloc(t->words, sizeof *t->text_any);
+  t->atom_rules = calloc((t->n_atoms ? t->n_atoms : 1) * t->words, sizeof *t->atom_rules);
+  if (!reqs || !t->text_any || !t->atom_rules) goto fail;
+  for (size_t r = 0; r < nr; r++) {
+    req q;
+    if (derive(t, ir->rules[r].cond, REQ_ATOMS, &q, atom_len, 0) < 0) goto fail;
+    uint64_t bit = 1ull << (r % 64);
+    if (q.any) {
+      t->text_any[r / 64] |= bit;
+    } else {
+      for (size_t i = 0; i < q.n; i++) t->atom_rules[q.lo[i] * t->words + r / 64] |= bit;
+    }
+    req_free(&q);
+  }
+  for (int what = REQ_STATUS; what <= REQ_REPLY; what++) {
+    for (size_t r = 0; r < nr; r++)
+      if (derive(t, ir->rules[r].cond, what, &reqs[r], atom_len, 0) < 0) goto fail;
+    int rc = build_keyindex(t, what == REQ_STATUS ? &t->status : &t->reply, reqs);
+    for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
+    if (rc < 0) goto fail;
+  }
+  for (size_t p = 0; p < ir->n_packs; p++)
+    if (ir->packs[p].tier == NDR_TIER_PROVIDER) t->provider_packs++;
+
+  free(reqs);
+  free(atom_len);
+  ndr_ac_builder_free(acb);
+  *out = t;
+  return NDR_OK;
+fail:
+  free(reqs);
+  free(atom_len);
+  ndr_ac_builder_free(acb);
+  ndr_table_free(t);
+  return st;
+}
+
+/* --------------------------------------------------------- files & dump */
+
+ndr_status ndr_table_serialize(const ndr_table *t, unsigned char **buf, size_t *len) {
+  if (!t || !buf || !len) return NDR_ERR_ARG;
+  return ndr_ir_serialize(&t->ir, buf, len);
+}
+
+ndr_status ndr_table_save(const ndr_table *t, const char *path) {
+  unsigned char *buf;
+  size_t len;
+  ndr_status st = ndr_table_serialize(t, &buf, &len);
+  if (st != NDR_OK) return st;
+  FILE *f = fopen(path, "wb");
+  if (!f) {
+    free(buf);
+    return NDR_ERR_IO;
+  }
+  size_t w = fwrite(buf, 1, len, f);
+  int bad = w != len;
+  if (fclose(f) != 0) bad = 1;
+  free(buf);
+  return bad ? NDR_ERR_IO : NDR_OK;
+}
+
+ndr_status ndr_table_load_mem(const void *buf, size_t len, ndr_table **out,
+                              const char **err) {
+  if (!buf || !out) return NDR_ERR_ARG;
+  *out = NULL;
+  ndr_ir ir;
+  ndr_ir_init(&ir);
+  ndr_status st = ndr_ir_deserialize(buf, len, &ir, err);
+  if (st != NDR_OK) {
+    ndr_ir_release(&ir);
+    return st;
+  }
+  st = ndr_table_from_ir(&ir, out, err);
+  if (st != NDR_OK) ndr_ir_release(&ir);
+  return st;
+}
+
+ndr_status ndr_table_load(const char *path, ndr_table **out, const char **err) {
+  if (!path || !out) return NDR_ERR_ARG;
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    if (err) *err = "cannot open the file";
+    return NDR_ERR_IO;
+  }
+  ndr_buf b = NDR_BUF_INIT;
+  char chunk[65536];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    if (b.len + n > NDR_MAX_TABLE_BYTES) {
+      fclose(f);
+      ndr_buf_free(&b);
+      if (err) *err = "file is larger than any table ndrsift writes";
+      return NDR_ERR_CORRUPT;
+    }
+    if (ndr_buf_add(&b, chunk, n) < 0) {
+      fclose(f);
+      ndr_buf_free(&b);
+      return NDR_ERR_NOMEM;
+    }
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    ndr_buf_free(&b);
+    if (err) *err = "read error";
+    return NDR_ERR_IO;
+  }
+  ndr_status st = ndr_table_load_mem(b.p ? b.p : "", b.len, out, err);
+  ndr_buf_free(&b);
+  return st;
+}
+
+ndr_status ndr_table_builtin(ndr_table **out, const char **err) {
+  if (!out) return NDR_ERR_ARG;
+  if (ndr_builtin_table_len == 0) {
+    *out = NULL;
+    if (err) *err = "this build has no built-in rule packs";
+    return NDR_ERR_CORRUPT;
+  }
+  return ndr_table_load_mem(ndr_builtin_table, ndr_builtin_table_len, out, err);
+}
+
+static const char *tier_name(uint32_t t) {
+  return t == NDR_TIER_SITE ? "site" : t == NDR_TIER_PROVIDER ? "provider" : "fallback";
+}
+
+ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
+                          void *user) {
+  if (!t || !fmt || !fn) return NDR_ERR_ARG;
+  int csv = strcmp(fmt, "csv") == 0;
+  if (!csv && strcmp(fmt, "text") != 0) return NDR_ERR_ARG;
+  const ndr_ir *ir = &t->ir;
+  ndr_buf b = NDR_BUF_INIT;
+  if (csv) {
+    ndr_buf_adds(&b, "order,rule,pack,tier,category,fixer,retry,file,line,condition\n");
+  } else {
+    ndr_buf_printf(&b, "# %zu packs, %zu categories, %zu rules, %zu literals, %zu regexes\n",
+                   ir->n_packs, ir->n_categories, ir->n_rules, t->n_atoms, ir->n_regexes);
+    for (size_t p = 0; p < ir->n_packs; p++) {
+      const ndr_ir_pack *k = &ir->packs[p];
+      ndr_buf_printf(&b, "pack %s  tier=%s priority=%d version=\"%s\"  %s\n",
+                     ndr_ir_str(ir, k->id), tier_name(k->tier), k->priority,
+                     ndr_ir_str(ir, k->version), ndr_ir_str(ir, k->title));
+      if (k->applies != NDR_NONE) {
+        ndr_buf_adds(&b, "  applies when ");
+        ndr_render_node(ir, k->applies, &b, 0);
+        ndr_buf_addc(&b, '\n');
+      }
+    }
+  }
+  fn(user, ndr_buf_str(&b), b.len);
+  for (size_t r = 0; r < ir->n_rules; r++) {
+    const ndr_ir_rule *x = &ir->rules[r];
+    const ndr_ir_category *c = &ir->categories[x->category];
+    uint32_t fixer = x->fixer != NDR_NONE ? x->fixer : c->fixer;
+    uint32_t retry = x->retry != NDR_NONE ? x->retry : c->retry;
+    ndr_buf_clear(&b);
+    ndr_buf cond = NDR_BUF_INIT;
+    ndr_render_node(ir, x->cond, &cond, 0);
+    if (csv) {
+      ndr_buf_printf(&b, "%zu,", r + 1);
+      const char *cols[] = {ndr_ir_str(ir, x->id), ndr_ir_str(ir, ir->packs[x->pack].id),
+                            tier_name(ir->packs[x->pack].tier), ndr_ir_str(ir, c->id),
+                            ndr_fixer_name(fixer), ndr_retry_name(retry),
+                            ndr_ir_str(ir, x->file)};
+      for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
+        ndr_buf_add_csv(&b, cols[i], strlen(cols[i]));
+        ndr_buf_addc(&b, ',');
+      }
+      ndr_buf_printf(&b, "%u,", x->line);
+      ndr_buf_add_csv(&b, ndr_buf_str(&cond), cond.len);
+      ndr_buf_addc(&b, '\n');
+    } else {
+      ndr_buf_printf(&b, "%4zu  %s  [%s]  -> %s (fixer %s, retry %s)  %s:%u\n      when ",
+                     r + 1, ndr_ir_str(ir, x->id), ndr_ir_str(ir, ir->packs[x->pack].id),
+                     ndr_ir_str(ir, c->id), ndr_fixer_name(fixer), ndr_retry_name(retry),
+                     ndr_ir_str(ir, x->file), x->line);
+      ndr_buf_add(&b, ndr_buf_str(&cond), cond.len);
+      ndr_buf_addc(&b, '\n');
+    }
+    ndr_buf_free(&cond);
+    fn(user, ndr_buf_str(&b), b.len);
+  }
+  ndr_buf_free(&b);
+  return NDR_OK;
+}
