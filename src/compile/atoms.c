@@ -392,8 +392,7 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
         break;
       }
       unsigned char c = p[r->pos++];
-      if (p[r->pos - 1] && n - r->pos >= 2 && p[r->pos] == '\\' &&
-          p[r->pos + 1] == 'E') {
+      if (n - r->pos >= 2 && p[r->pos] == '\\' && p[r->pos + 1] == 'E') {
         r->pos += 2;
         literal(r, c, rn, best, unb);
         break;
@@ -584,10 +583,12 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
        ends a match early, (*napla:...) looks without consuming. */
     size_t s = ++r->pos;
     r->poison = 1;
-    while (r->pos < n && p[r->pos] >= 'a' && p[r->pos] <= 'z') r->pos++;
+    sets = 0;
+    while (r->pos < n && ((p[r->pos] >= 'a' && p[r->pos] <= 'z') ||
+                          p[r->pos] == '_'))
+      r->pos++;
     if (r->pos > s && r->pos < n && p[r->pos] == ':') {
       r->pos++;
-      sets = 0;
     } else {
       skip_past(r, r->pos, ')');
       goto done;
@@ -613,12 +614,14 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
                c == 'R' || is_digit(c) || ((c == '+' || c == '-') &&
                                            is_digit(c1))) {
       /* Back reference or subroutine call: matches something unknown. */
+      sets = 0;
       skip_past(r, r->pos, ')');
       goto done;
     } else if (c == 'C') {
       /* Callout: (?C), (?Cn) or (?C"text") with doubled delimiters. */
+      sets = 0;
       r->pos++;
-      if (r->pos < n && strchr("`'\"^%#${", p[r->pos]) && p[r->pos]) {
+      if (r->pos < n && p[r->pos] && strchr("`'\"^%#${", p[r->pos])) {
         unsigned char close = p[r->pos] == '{' ? '}' : p[r->pos];
         for (r->pos++;; r->pos += 2) {
           while (r->pos < n && p[r->pos] != close) r->pos++;
@@ -709,7 +712,7 @@ static void parse_seq(rx *r, aset *best, int *unb) {
       run_end(r, &rn, best);
       continue;
     }
-    if (r->pos >= r->len) break;
+    if (r->bad || r->pos >= r->len) break;
     unsigned char c = p[r->pos];
     if (c == '|' || c == ')') break;
     switch (c) {

@@ -20,6 +20,8 @@ ndr_compiler *ndr_compiler_new(void) {
   ndr_compiler *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   ndr_arena_init(&c->arena);
+  c->sink.fn = buffer_diag;
+  c->sink.user = c;
   c->packs_tail = &c->packs;
   c->rules_tail = &c->rules;
   c->categories_tail = &c->categories;
@@ -29,6 +31,8 @@ ndr_compiler *ndr_compiler_new(void) {
 
 void ndr_compiler_free(ndr_compiler *c) {
   if (!c) return;
+  ndr_c_flush(c);
+  free(c->pending);
   for (size_t i = 0; i < c->n_files; i++) {
     free(c->files[i].path);
     free(c->files[i].real);
@@ -40,9 +44,72 @@ void ndr_compiler_free(ndr_compiler *c) {
   free(c);
 }
 
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+/*
+ * Diagnostics are held until the end of a stage and then delivered sorted by
+ * file (in the order files were read), line and column, so that a file's
+ * problems read from top to bottom. A note stays right after the diagnostic
+ * it belongs to.
+ */
+static void buffer_diag(void *user, const ndr_diag *d) {
+  ndr_compiler *c = user;
+  if (c->n_pending == c->cap_pending) {
+    size_t cap = c->cap_pending ? c->cap_pending * 2 : 32;
+    ndr_pending *p = realloc(c->pending, cap * sizeof *p);
+    if (!p) return;
+    c->pending = p;
+    c->cap_pending = cap;
+  }
+  ndr_pending *p = &c->pending[c->n_pending];
+  p->d = *d;
+  p->d.file = dup_or_null(d->file);
+  p->d.code = dup_or_null(d->code);
+  p->d.message = dup_or_null(d->message);
+  p->d.source_line = dup_or_null(d->source_line);
+  p->seq = c->n_pending;
+  if (d->level == NDR_NOTE && c->n_pending > 0) {
+    ndr_pending *prev = &c->pending[c->n_pending - 1];
+    p->fseq = prev->fseq;
+    p->gline = prev->gline;
+    p->gcol = prev->gcol;
+  } else {
+    p->fseq = UINT32_MAX;
+    for (size_t i = 0; i < c->n_files && d->file; i++)
+      if (strcmp(c->files[i].path, d->file) == 0) {
+        p->fseq = (unsigned)i;
+        break;
+      }
+    p->gline = d->line;
+    p->gcol = d->col;
+  }
+  c->n_pending++;
+}
+
+static int cmp_pending(const void *a, const void *b) {
+  const ndr_pending *x = a, *y = b;
+  if (x->fseq != y->fseq) return x->fseq < y->fseq ? -1 : 1;
+  if (x->gline != y->gline) return x->gline < y->gline ? -1 : 1;
+  if (x->gcol != y->gcol) return x->gcol < y->gcol ? -1 : 1;
+  return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+void ndr_c_flush(ndr_compiler *c) {
+  qsort(c->pending, c->n_pending, sizeof *c->pending, cmp_pending);
+  for (size_t i = 0; i < c->n_pending; i++) {
+    ndr_pending *p = &c->pending[i];
+    if (c->user_fn && p->d.message) c->user_fn(c->user, &p->d);
+    free((char *)p->d.file);
+    free((char *)p->d.code);
+    free((char *)p->d.message);
+    free((char *)p->d.source_line);
+  }
+  c->n_pending = 0;
+}
+
 void ndr_compiler_set_diag(ndr_compiler *c, ndr_diag_fn fn, void *user) {
-  c->sink.fn = fn;
-  c->sink.user = user;
+  c->user_fn = fn;
+  c->user = user;
 }
 
 unsigned ndr_compiler_errors(const ndr_compiler *c) { return c->sink.errors; }
@@ -353,7 +420,10 @@ ndr_status ndr_compiler_check(ndr_compiler *c) {
   if (c->checked) return c->check_status;
   c->checked = 1;
   c->check_status = ndr_c_check(c);
-  if (c->check_status != NDR_OK || c->sink.errors) return c->check_status;
+  if (c->check_status != NDR_OK || c->sink.errors) {
+    ndr_c_flush(c);
+    return c->check_status;
+  }
   ndr_ir ir;
   ndr_ir_init(&ir);
   ndr_status st = ndr_c_lower(c, &ir);
@@ -373,6 +443,7 @@ ndr_status ndr_compiler_check(ndr_compiler *c) {
   }
   ndr_ir_release(&ir);
   c->check_status = st;
+  ndr_c_flush(c);
   return st;
 }
 
@@ -397,5 +468,6 @@ ndr_status ndr_compiler_build(ndr_compiler *c, ndr_table **out) {
                     err ? err : ndr_strerror(st));
     ndr_ir_release(&ir);
   }
+  ndr_c_flush(c);
   return st;
 }

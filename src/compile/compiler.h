@@ -25,9 +25,20 @@ typedef struct ndr_src {
   int capped;      /* the error cap was reached */
 } ndr_src;
 
+/* A diagnostic held back so that a run reports in file and line order. */
+typedef struct ndr_pending {
+  ndr_diag d;
+  unsigned fseq, gline, gcol; /* sort key: its group's file, line, column */
+  size_t seq;
+} ndr_pending;
+
 struct ndr_compiler {
   ndr_arena arena;
-  ndr_diag_sink sink;
+  ndr_diag_sink sink; /* fn buffers into pending; user_fn gets them sorted */
+  ndr_diag_fn user_fn;
+  void *user;
+  ndr_pending *pending;
+  size_t n_pending, cap_pending;
   ndr_src *files;
   size_t n_files, cap_files;
   ast_pack *packs, **packs_tail;
@@ -125,6 +136,9 @@ enum {
   NDR_FLD_SISIMAI,
   NDR_FLD_CATEGORY,
 };
+
+/* deliver buffered diagnostics to the caller, sorted by place */
+void ndr_c_flush(ndr_compiler *c);
 
 /* check.c */
 ndr_status ndr_c_check(ndr_compiler *c);

@@ -107,6 +107,7 @@ ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t, ndr_example_fn
     }
   }
   ex_close(&x);
+  ndr_c_flush(c);
   if (passed) *passed = np;
   if (failed) *failed = nf;
   (void)line_of;

@@ -37,7 +37,7 @@ struct ndr_matcher {
   ndr_buf scratch;
   unsigned limit_hits;
   uint32_t last_rule;
-  int hits_valid;
+  int naive; /* baseline mode: no prefilter, every rule in order */
 };
 
 ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
@@ -132,7 +132,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   }
   case NDR_OP_PHRASE: {
     const ndr_buf *f = &r->f[x->field];
-    if (x->field == NDR_F_TEXT && t->node_atom[n] != NDR_NONE) {
+    if (!m->naive && x->field == NDR_F_TEXT && t->node_atom[n] != NDR_NONE) {
       if (!hit(m, t->node_atom[n])) return 0;
       if (!ev) return 1;
     }
@@ -144,7 +144,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     return 1;
   }
   case NDR_OP_REGEX: {
-    if (x->field == NDR_F_TEXT && t->re_atoms_n[n]) {
+    if (!m->naive && x->field == NDR_F_TEXT && t->re_atoms_n[n]) {
       int any = 0;
       for (uint32_t i = 0; i < t->re_atoms_n[n] && !any; i++)
         any = hit(m, t->atom_list[t->re_atoms_off[n] + i]);
@@ -337,6 +337,33 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   }
   ndr_buf_adds(w, ").");
   out->why = ndr_buf_str(w);
+  return NDR_OK;
+}
+
+/*
+ * The baseline the benchmark compares against: every rule in evaluation
+ * order, every regex run, no literal prefilter and no index.
+ */
+ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r, uint32_t *rule) {
+  if (!m || !r || !rule) return NDR_ERR_ARG;
+  const ndr_ir *ir = &m->t->ir;
+  m->rec = r;
+  m->provider_state = 0;
+  m->limit_hits = 0;
+  m->n_ev = 0;
+  m->naive = 1;
+  memset(m->pack_state, 0, ir->n_packs ? ir->n_packs : 1);
+  *rule = NDR_NONE;
+  for (uint32_t ri = 0; ri < ir->n_rules; ri++) {
+    const ndr_ir_rule *x = &ir->rules[ri];
+    if (!pack_applies(m, x->pack)) continue;
+    if (x->cond == NDR_NONE || eval(m, x->cond, 0)) {
+      *rule = ri;
+      break;
+    }
+  }
+  m->naive = 0;
+  m->last_rule = *rule;
   return NDR_OK;
 }
 
