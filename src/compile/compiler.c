@@ -16,6 +16,8 @@
 #include "common/limits.h"
 #include "compile/compiler.h"
 
+static void buffer_diag(void *user, const ndr_diag *d);
+
 ndr_compiler *ndr_compiler_new(void) {
   ndr_compiler *c = calloc(1, sizeof *c);
   if (!c) return NULL;
