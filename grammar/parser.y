@@ -227,6 +227,9 @@ static const char *tok_desc(yysymbol_kind_t k) {
 static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner,
                                  ndr_parse_ctx *ctx) {
   (void)scanner;
+  /* the rule or category being read is incomplete: check nothing more of it */
+  if (ctx->cur_rule) ctx->cur_rule->bad = 1;
+  if (ctx->cur_cat) ctx->cur_cat->bad = 1;
   yysymbol_kind_t got = yypcontext_token(pc);
   const NDR_YYLTYPE *l = yypcontext_location(pc);
   if (got == YYSYMBOL_INVALID && ctx->lex_error) {

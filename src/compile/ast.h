@@ -108,7 +108,7 @@ typedef struct ast_rule {
   /* filled by check/lower */
   uint32_t category_index;
   uint32_t ir_index;
-  int bad;
+  int bad; /* a syntax error cut it short: only its id is checked */
 } ast_rule;
 
 typedef struct ast_category {
@@ -119,6 +119,7 @@ typedef struct ast_category {
   int has_meaning, has_fixer, has_retry, has_advice, has_sisimai;
   struct ast_category *next;
   uint32_t ir_index;
+  int bad; /* a syntax error cut it short */
 } ast_category;
 
 typedef struct ast_pattern {

@@ -494,6 +494,7 @@ ndr_status ndr_c_check(ndr_compiler *c) {
                    "first declared here");
         break;
       }
+    if (k->bad) continue;
     if (!k->has_fixer)
       ndr_c_diag(c, NDR_ERROR, k->id.span, "incomplete-category",
                  "category '%s' has no fixer", P(c, k->id));
@@ -544,6 +545,7 @@ ndr_status ndr_c_check(ndr_compiler *c) {
         ndr_c_diag(c, NDR_NOTE, q->id.span, "duplicate-rule", "first used here");
         break;
       }
+    if (r->bad) continue;
     if (!r->has_category) {
       ndr_c_diag(c, NDR_ERROR, r->id.span, "missing-category",
                  "rule '%s' says no category", P(c, r->id));
