@@ -14,6 +14,7 @@
 %define api.prefix {ndr_yy}
 %define api.location.type {ndr_loc}
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {void *scanner}
 %parse-param {ndr_parse_ctx *ctx}
@@ -235,6 +236,14 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner,
   if (got == YYSYMBOL_INVALID && ctx->lex_error) {
     ndr_c_diag(ctx->c, NDR_ERROR, ndr_c_span(ctx, *l), "syntax-error", "%s",
                ctx->lex_error);
+    return 0;
+  }
+  if (got == YYSYMBOL_YYEOF && (ctx->cur_rule || ctx->cur_cat)) {
+    ndr_c_diag(ctx->c, NDR_ERROR, ndr_c_span(ctx, *l), "syntax-error",
+               "unexpected end of file: %s '%s' is not closed with '}' (an "
+               "'example:' line takes the whole rest of its line, '}' included)",
+               ctx->cur_rule ? "rule" : "category",
+               ctx->cur_rule ? ctx->cur_rule->id.s : ctx->cur_cat->id.s);
     return 0;
   }
   enum { MAXEXP = 8 };

@@ -520,6 +520,7 @@ typedef struct gnode {
   int kid[6];
   int nk;
   int min, max;     /* N_QUANT; max < 0: unbounded */
+  int literal_too;  /* N_QUANT whose text older PCRE2 reads literally */
   char text[12];    /* N_LIT: the byte; N_CLASS: members; N_QUOTE: string */
 } gnode;
 
@@ -539,9 +540,13 @@ static void emit(gen *g, const char *s) {
   }
 }
 
+/* Syntax PCRE2 ignores: white space and comments in extended mode,
+   (?#...) comments and stray \E or \Q\E anywhere. */
 static void emit_space(gen *g) {
-  if (!(g->flags & NDR_RX_EXTENDED) || rnd_below(3)) return;
-  emit(g, rnd_below(4) ? " " : rnd_below(2) ? "\n\t" : " # note\n");
+  if ((g->flags & NDR_RX_EXTENDED) && !rnd_below(3))
+    emit(g, rnd_below(4) ? " " : rnd_below(2) ? "\n\t" : " # note\n");
+  if (!rnd_below(12)) emit(g, rnd_below(2) ? "(?#c)" : "\\E");
+  if (!rnd_below(30)) emit(g, "\\Q\\E");
 }
 
 static int gen_node(gen *g, int depth);
@@ -579,6 +584,16 @@ static int gen_atom(gen *g, int depth) {
     size_t c = rnd_below(6);
     emit(g, cls[c][0]);
     strcpy(g->node[id].text, cls[c][1]);
+    return id;
+  }
+  if (r == 9) {
+    id = new_node(g, N_CLASS);
+    if (id < 0) return -1;
+    static const char *const esc[][2] = {
+        {"\\d", "0123456789"}, {"\\s", " \t"}, {"\\w", "aZ_9"}, {"\\W", "-. "}};
+    size_t c = rnd_below(4);
+    emit(g, esc[c][0]);
+    strcpy(g->node[id].text, esc[c][1]);
     return id;
   }
   if (r == 4) {
@@ -633,7 +648,18 @@ static int gen_piece(gen *g, int depth) {
   g->node[q].nk = 1;
   emit_space(g);
   char buf[16];
-  switch (rnd_below(7)) {
+  switch (rnd_below(8)) {
+  case 7:
+    /* {,n} and { n } are quantifiers from PCRE2 10.43 on, text before. */
+    g->node[q].literal_too = 1;
+    if (rnd_below(2)) {
+      g->node[q].min = 0, g->node[q].max = 1 + (int)rnd_below(2);
+      snprintf(buf, sizeof buf, "{,%d}", g->node[q].max);
+    } else {
+      g->node[q].min = g->node[q].max = 1 + (int)rnd_below(2);
+      snprintf(buf, sizeof buf, "{ %d }", g->node[q].min);
+    }
+    break;
   case 0: g->node[q].min = 0, g->node[q].max = 1, strcpy(buf, "?"); break;
   case 1: g->node[q].min = 0, g->node[q].max = -1, strcpy(buf, "*"); break;
   case 2: g->node[q].min = 1, g->node[q].max = -1, strcpy(buf, "+"); break;
@@ -649,8 +675,9 @@ static int gen_piece(gen *g, int depth) {
     snprintf(buf, sizeof buf, "{%d,%d}", g->node[q].min, g->node[q].max);
     break;
   }
-  if (!rnd_below(4)) strcat(buf, "?");
+  if (!rnd_below(4) && !g->node[q].literal_too) strcat(buf, "?");
   emit(g, buf);
+  strcpy(g->node[q].text, buf);
   return q;
 }
 
@@ -711,6 +738,12 @@ static void sample(const gen *g, int id, char *out, size_t *ol, size_t cap) {
     sample(g, n->kid[0], out, ol, cap);
     break;
   case N_QUANT: {
+    if (n->literal_too && rnd_below(2)) {
+      sample(g, n->kid[0], out, ol, cap);
+      for (size_t i = 0; n->text[i] && *ol < cap; i++)
+        out[(*ol)++] = n->text[i];
+      break;
+    }
     int hi = n->max < 0 ? n->min + 3 : n->max;
     int times = n->min + (int)rnd_below((size_t)(hi - n->min + 1));
     for (int i = 0; i < times; i++) sample(g, n->kid[0], out, ol, cap);
