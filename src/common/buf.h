@@ -27,7 +27,8 @@ int ndr_buf_adds(ndr_buf *b, const char *s);
 int ndr_buf_addc(ndr_buf *b, char c);
 int ndr_buf_printf(ndr_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int ndr_buf_vprintf(ndr_buf *b, const char *fmt, va_list ap);
+int ndr_buf_vprintf(ndr_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 static inline void ndr_buf_clear(ndr_buf *b) {
   b->len = 0;
   if (b->p) b->p[0] = '\0';

@@ -34,6 +34,7 @@ void ndr_diag_report(ndr_diag_sink *s, ndr_level level, const char *file,
     __attribute__((format(printf, 9, 10)));
 void ndr_diag_vreport(ndr_diag_sink *s, ndr_level level, const char *file,
                       const char *text, size_t len, size_t off, size_t span,
-                      const char *code, const char *fmt, va_list ap);
+                      const char *code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 9, 0)));
 
 #endif

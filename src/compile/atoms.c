@@ -52,11 +52,11 @@ typedef struct rx {
   const unsigned char *p;
   size_t len, pos;
   int want_atoms;
-  int x;         /* extended mode in the current scope */
-  int has_hi;    /* the source has bytes >= 0x80 */
-  int nl_other;  /* a start verb made CR, CRLF or NUL the newline */
-  int poison;    /* parse on, but report no atoms */
-  int bad;       /* cannot parse (malformed or unsupported): stop */
+  int x;        /* extended mode in the current scope */
+  int has_hi;   /* the source has bytes >= 0x80 */
+  int nl_other; /* a start verb made CR, CRLF or NUL the newline */
+  int poison;   /* parse on, but report no atoms */
+  int bad;      /* cannot parse (malformed or unsupported): stop */
   int nomem;
   unsigned depth;
   int nested;
@@ -441,9 +441,9 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
       break;
     }
     for (; nd < 2 && r->pos < n && is_hex(p[r->pos]); nd++, r->pos++)
-      v = v * 16 + (unsigned)(is_digit(p[r->pos]) ? p[r->pos] - '0'
-                                                  : (p[r->pos] | 0x20) - 'a' +
-                                                        10);
+      v = v * 16 + (unsigned)(is_digit(p[r->pos])
+                                  ? p[r->pos] - '0'
+                                  : (p[r->pos] | 0x20) - 'a' + 10);
     /* \xhh >= 0x80 is one byte without UTF and two with it. */
     if (v > 0 && v < 0x80) {
       literal(r, (unsigned char)v, rn, best, unb);
@@ -528,11 +528,21 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
 
 /* Verbs at the very start: (*UTF), (*LF), (*LIMIT_MATCH=10), ... */
 static void start_verbs(rx *r) {
-  static const char *const ok[] = {
-      "LF",          "ANYCRLF",          "ANY",          "BSR_ANYCRLF",
-      "BSR_UNICODE", "NO_AUTO_POSSESS",  "NO_DOTSTAR_ANCHOR", "NO_JIT",
-      "NO_START_OPT", "NOTEMPTY",        "NOTEMPTY_ATSTART", "LIMIT_HEAP",
-      "LIMIT_MATCH", "LIMIT_DEPTH",      "LIMIT_RECURSION"};
+  static const char *const ok[] = {"LF",
+                                   "ANYCRLF",
+                                   "ANY",
+                                   "BSR_ANYCRLF",
+                                   "BSR_UNICODE",
+                                   "NO_AUTO_POSSESS",
+                                   "NO_DOTSTAR_ANCHOR",
+                                   "NO_JIT",
+                                   "NO_START_OPT",
+                                   "NOTEMPTY",
+                                   "NOTEMPTY_ATSTART",
+                                   "LIMIT_HEAP",
+                                   "LIMIT_MATCH",
+                                   "LIMIT_DEPTH",
+                                   "LIMIT_RECURSION"};
   const unsigned char *p = r->p;
   while (r->len - r->pos >= 3 && p[r->pos] == '(' && p[r->pos + 1] == '*' &&
          p[r->pos + 2] >= 'A' && p[r->pos + 2] <= 'Z') {
@@ -584,8 +594,8 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
     size_t s = ++r->pos;
     r->poison = 1;
     sets = 0;
-    while (r->pos < n && ((p[r->pos] >= 'a' && p[r->pos] <= 'z') ||
-                          p[r->pos] == '_'))
+    while (r->pos < n &&
+           ((p[r->pos] >= 'a' && p[r->pos] <= 'z') || p[r->pos] == '_'))
       r->pos++;
     if (r->pos > s && r->pos < n && p[r->pos] == ':') {
       r->pos++;
@@ -610,9 +620,8 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
       skip_past(r, r->pos, '>');
     } else if (c == '\'') {
       skip_past(r, r->pos + 1, '\'');
-    } else if ((c == 'P' && (c1 == '=' || c1 == '>')) || c == '&' ||
-               c == 'R' || is_digit(c) || ((c == '+' || c == '-') &&
-                                           is_digit(c1))) {
+    } else if ((c == 'P' && (c1 == '=' || c1 == '>')) || c == '&' || c == 'R' ||
+               is_digit(c) || ((c == '+' || c == '-') && is_digit(c1))) {
       /* Back reference or subroutine call: matches something unknown. */
       sets = 0;
       skip_past(r, r->pos, ')');

@@ -20,8 +20,8 @@
  *    which only matters for '#' comments in extended mode;
  *  - without compile options other than those the NDR_RX_* flags map to
  *    (PCRE2_CASELESS, MULTILINE, DOTALL, EXTENDED).
- * The atoms are required in the subject, not necessarily inside the part a
- * lookbehind-free match reports; lookaround contents never yield atoms.
+ * Atoms always lie inside the matched text itself: lookaround contents never
+ * yield atoms and \K poisons the result, so scanning the subject suffices.
  */
 #ifndef NDR_ATOMS_H
 #define NDR_ATOMS_H
@@ -30,7 +30,8 @@
 #include <stdint.h>
 
 typedef struct ndr_atoms {
-  size_t n;    /* number of alternatives; 0 = no usable literal (cannot prefilter) */
+  size_t
+      n; /* number of alternatives; 0 = no usable literal (cannot prefilter) */
   char **atom; /* each NUL-terminated, ASCII-lowercased */
   size_t *len;
 } ndr_atoms;

@@ -284,8 +284,8 @@ size_t ndr_ac_memory(const ndr_ac *ac) {
   return ac ? sizeof *ac + ac->table_bytes + ac->outs_bytes : 0;
 }
 
-static inline void ac_report(const uint32_t *outs, uint32_t off,
-                             uint64_t *hits, size_t *count) {
+static inline void ac_report(const uint32_t *outs, uint32_t off, uint64_t *hits,
+                             size_t *count) {
   const uint32_t *o = outs + off;
   uint32_t n = o[0];
   if (hits)

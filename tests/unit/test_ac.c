@@ -64,8 +64,7 @@ static ndr_ac *build_list(const char *const *pats, size_t n) {
 }
 
 static void test_fixed(void) {
-  static const char *const pats[] = {"relay", "unable to relay", "to r",
-                                     "xyz"};
+  static const char *const pats[] = {"relay", "unable to relay", "to r", "xyz"};
   ndr_ac *ac = build_list(pats, 4);
   CHECK(ac != NULL);
   if (!ac) return;
@@ -249,8 +248,8 @@ static void test_random(void) {
   /* Long patterns against texts around the slicing threshold. */
   failures = 0;
   for (int iter = 0; iter < 60; iter++)
-    failures += cross_check(small, 1 + rnd_below(6), 50, 400,
-                            500 + rnd_below(12000));
+    failures +=
+        cross_check(small, 1 + rnd_below(6), 50, 400, 500 + rnd_below(12000));
   CHECK_INT(failures, 0);
   /* Large sets over letters: a wide (32-bit) table. */
   failures = 0;

@@ -99,7 +99,8 @@ static void test_soundness_basics(void) {
   ATOMS("((mailbox|inbox) (full|over quota))", "inbox|mailbox");
   ATOMS("MailBox FULL", "mailbox full");
   /* Long runs are cut to NDR_MAX_ATOM_LEN. */
-  ATOMS("abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnopqrstuvwxyz012345");
+  ATOMS("abcdefghijklmnopqrstuvwxyz0123456789",
+        "abcdefghijklmnopqrstuvwxyz012345");
   CHECK_INT(NDR_MAX_ATOM_LEN, 32);
 }
 
@@ -298,10 +299,9 @@ static void test_nested(void) {
   CHECK_INT(ndr_regex_nested_quantifier(re, strlen(re), &off), 1);
   CHECK_INT(ndr_regex_nested_quantifier("(.*)*", 5, NULL), 1);
   static const char *const safe[] = {
-      "(a|b)+",    "(ab)+c+",   "a+b+",     "(a{2,3})*", "(a+){3}",
-      "[(a+)+]",   "\\(a+\\)+", "(a+",      "(a+)?",     "(?:a+)",
-      "(a?)+",     "\\Q(a+)+\\E", "(?#(a+)+)", "",         "(a{2})+",
-      "(?=a+)b"};
+      "(a|b)+",    "(ab)+c+", "a+b+",    "(a{2,3})*", "(a+){3}", "[(a+)+]",
+      "\\(a+\\)+", "(a+",     "(a+)?",   "(?:a+)",    "(a?)+",   "\\Q(a+)+\\E",
+      "(?#(a+)+)", "",        "(a{2})+", "(?=a+)b"};
   for (size_t i = 0; i < sizeof safe / sizeof *safe; i++) {
     int got = ndr_regex_nested_quantifier(safe[i], strlen(safe[i]), &off);
     if (got) fprintf(stderr, "nested false positive: %s\n", safe[i]);
@@ -346,8 +346,9 @@ static void oracle(pcre2_code *code, pcre2_match_data *md, const ndr_atoms *a,
   for (size_t i = 0; i < a->n; i++)
     if (icontains(s, sl, a->atom[i], a->len[i])) return;
   if (oracle_unsound++ < 10)
-    fprintf(stderr, "UNSOUND: regex /%.*s/ matched \"%.*s\" but atom \"%s\""
-                    " (of %zu) is absent\n",
+    fprintf(stderr,
+            "UNSOUND: regex /%.*s/ matched \"%.*s\" but atom \"%s\""
+            " (of %zu) is absent\n",
             (int)rl, re, (int)sl, s, a->atom[0], a->n);
 }
 
@@ -452,8 +453,7 @@ static void test_oracle_fixed(void) {
   size_t ns = sizeof subjects / sizeof *subjects;
   for (size_t i = 0; i < sizeof regexes / sizeof *regexes; i++) {
     check_regex(regexes[i], strlen(regexes[i]), 0, subjects, ns);
-    check_regex(regexes[i], strlen(regexes[i]), NDR_RX_CASELESS, subjects,
-                ns);
+    check_regex(regexes[i], strlen(regexes[i]), NDR_RX_CASELESS, subjects, ns);
   }
   CHECK(oracle_checked > 50);
   CHECK_INT(oracle_unsound, 0);
@@ -475,11 +475,18 @@ static void test_oracle_fuzz(void) {
                            : ralpha[rnd_below(sizeof ralpha - 1)];
     }
     ndr_atoms a;
+    /* Arbitrary bytes first: only "no crash, no overread" is checked. */
+    char junk[48];
+    size_t jl = rnd_below(sizeof junk + 1);
+    for (size_t i = 0; i < jl; i++) junk[i] = (char)rnd_below(256);
+    if (ndr_regex_atoms(junk, jl, (uint32_t)rnd_below(16), &a) != 0) CHECK(0);
+    ndr_atoms_free(&a);
+    size_t off;
+    (void)ndr_regex_nested_quantifier(junk, jl, &off);
     if (ndr_regex_atoms(re, rl, 0, &a) != 0) {
       CHECK(0);
       continue;
     }
-    size_t off;
     (void)ndr_regex_nested_quantifier(re, rl, &off);
     pcre2_code *code = a.n ? compile(re, rl, 0) : NULL;
     pcre2_match_data *md =
@@ -519,9 +526,9 @@ typedef struct gnode {
   int kind;
   int kid[6];
   int nk;
-  int min, max;     /* N_QUANT; max < 0: unbounded */
-  int literal_too;  /* N_QUANT whose text older PCRE2 reads literally */
-  char text[12];    /* N_LIT: the byte; N_CLASS: members; N_QUOTE: string */
+  int min, max;    /* N_QUANT; max < 0: unbounded */
+  int literal_too; /* N_QUANT whose text older PCRE2 reads literally */
+  char text[12];   /* N_LIT: the byte; N_CLASS: members; N_QUOTE: string */
 } gnode;
 
 typedef struct gen {
@@ -579,8 +586,8 @@ static int gen_atom(gen *g, int depth) {
     id = new_node(g, N_CLASS);
     if (id < 0) return -1;
     static const char *const cls[][2] = {
-        {"[abc]", "abc"}, {"[]a]", "]a"}, {"[a\\]]", "a]"}, {"[[:digit:]]", "07"},
-        {"[\\Q]\\E.]", "]."}, {"[-x]", "-x"}};
+        {"[abc]", "abc"},      {"[]a]", "]a"},       {"[a\\]]", "a]"},
+        {"[[:digit:]]", "07"}, {"[\\Q]\\E.]", "]."}, {"[-x]", "-x"}};
     size_t c = rnd_below(6);
     emit(g, cls[c][0]);
     strcpy(g->node[id].text, cls[c][1]);
@@ -605,8 +612,7 @@ static int gen_atom(gen *g, int depth) {
     id = new_node(g, N_QUOTE);
     if (id < 0) return -1;
     size_t l = 1 + rnd_below(4);
-    for (size_t i = 0; i < l; i++)
-      g->node[id].text[i] = "ab.*(|"[rnd_below(6)];
+    for (size_t i = 0; i < l; i++) g->node[id].text[i] = "ab.*(|"[rnd_below(6)];
     emit(g, "\\Q");
     emit(g, g->node[id].text);
     emit(g, "\\E");
@@ -660,13 +666,21 @@ static int gen_piece(gen *g, int depth) {
       snprintf(buf, sizeof buf, "{ %d }", g->node[q].min);
     }
     break;
-  case 0: g->node[q].min = 0, g->node[q].max = 1, strcpy(buf, "?"); break;
-  case 1: g->node[q].min = 0, g->node[q].max = -1, strcpy(buf, "*"); break;
-  case 2: g->node[q].min = 1, g->node[q].max = -1, strcpy(buf, "+"); break;
-  case 3: g->node[q].min = g->node[q].max = (int)rnd_below(3);
+  case 0:
+    g->node[q].min = 0, g->node[q].max = 1, strcpy(buf, "?");
+    break;
+  case 1:
+    g->node[q].min = 0, g->node[q].max = -1, strcpy(buf, "*");
+    break;
+  case 2:
+    g->node[q].min = 1, g->node[q].max = -1, strcpy(buf, "+");
+    break;
+  case 3:
+    g->node[q].min = g->node[q].max = (int)rnd_below(3);
     snprintf(buf, sizeof buf, "{%d}", g->node[q].min);
     break;
-  case 4: g->node[q].min = (int)rnd_below(3), g->node[q].max = -1;
+  case 4:
+    g->node[q].min = (int)rnd_below(3), g->node[q].max = -1;
     snprintf(buf, sizeof buf, "{%d,}", g->node[q].min);
     break;
   default:
