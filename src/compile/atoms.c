@@ -65,7 +65,7 @@ typedef struct rx {
 
 enum { G_NOT_ITEM = 0, G_ITEM_EMPTY = 1, G_ITEM_SET = 2 };
 
-static int parse_alt(rx *r, aset *out, int *unb);
+static void parse_alt(rx *r, aset *out, int *unb);
 
 static unsigned char fold(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -793,13 +793,13 @@ static void parse_seq(rx *r, aset *best, int *unb) {
 
 /* Alternatives up to ')' or the end: the union of the branches' sets, or
    nothing if any branch has nothing. */
-static int parse_alt(rx *r, aset *out, int *unb) {
+static void parse_alt(rx *r, aset *out, int *unb) {
   aset *br = malloc(sizeof *br);
   int ok = 1, first = 1;
   out->n = 0;
   if (!br) {
     r->nomem = 1;
-    return -1;
+    return;
   }
   for (;;) {
     parse_seq(r, br, unb);
@@ -823,7 +823,6 @@ static int parse_alt(rx *r, aset *out, int *unb) {
   }
   if (!ok || !r->want_atoms) out->n = 0;
   free(br);
-  return 0;
 }
 
 static int analyse(rx *r, const char *pattern, size_t len, uint32_t flags,

@@ -97,6 +97,7 @@ static int cmp_pending(const void *a, const void *b) {
 }
 
 void ndr_c_flush(ndr_compiler *c) {
+  if (c->n_pending == 0) return;
   qsort(c->pending, c->n_pending, sizeof *c->pending, cmp_pending);
   for (size_t i = 0; i < c->n_pending; i++) {
     ndr_pending *p = &c->pending[i];

@@ -260,6 +260,23 @@ static void test_random(void) {
   CHECK_INT(failures, 0);
 }
 
+/* A pattern set whose table would pass NDR_MAX_AC_BYTES is refused. */
+static void test_limit(void) {
+  ndr_ac_builder *b = ndr_ac_builder_new();
+  CHECK(b != NULL);
+  if (!b) return;
+  /* About 1.2 million states over 61 classes: ~290 MB of 32-bit entries. */
+  for (int i = 0; i < 40000; i++) {
+    char p[30];
+    for (size_t k = 0; k < sizeof p; k++) p[k] = (char)(0x80 + rnd_below(60));
+    if (ndr_ac_add(b, p, sizeof p) < 0) break;
+  }
+  ndr_ac *ac = ndr_ac_build(b);
+  CHECK(ac == NULL);
+  ndr_ac_free(ac);
+  ndr_ac_builder_free(b);
+}
+
 typedef struct scan_job {
   const ndr_ac *ac;
   const char *text;
@@ -364,6 +381,7 @@ int main(void) {
   test_empty();
   test_high_bytes();
   test_random();
+  test_limit();
   test_threads();
   bench();
   return unit_done();
