@@ -256,7 +256,7 @@ static void summary(run *r, int inputs) {
           r->records - r->unknown, r->unknown);
   if (r->blank) fprintf(stderr, " (%lu blank line%s skipped)", r->blank, r->blank == 1 ? "" : "s");
   fputc('\n', stderr);
-  qsort(r->counts, r->n_counts, sizeof *r->counts, cmp_count);
+  if (r->n_counts) qsort(r->counts, r->n_counts, sizeof *r->counts, cmp_count);
   for (size_t i = 0; i < r->n_counts; i++)
     fprintf(stderr, "  %7u  %s\n", r->counts[i].n, r->counts[i].cat);
   if (r->limit_hits)

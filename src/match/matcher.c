@@ -331,9 +331,20 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   ndr_buf_adds(w, meaning + 1);
   ndr_buf_printf(w, " (rule %s matched ", out->rule_id);
   if (m->n_ev == 0) ndr_buf_adds(w, "every record of its pack");
+  const ndr_buf *text = &r->f[NDR_F_TEXT];
   for (size_t i = 0; i < m->n_ev; i++) {
+    const ndr_evidence *e = &m->ev[i];
     if (i) ndr_buf_adds(w, i + 1 == m->n_ev ? " and " : ", ");
-    ndr_buf_adds(w, m->ev[i].what);
+    /* a text match reads best as the words it found, not as the regex */
+    if (e->offset != SIZE_MAX && e->offset < text->len && e->length &&
+        e->length <= text->len - e->offset && strncmp(e->what, "status", 6) != 0) {
+      size_t n = e->length > 80 ? 80 : e->length;
+      ndr_buf_addc(w, '"');
+      ndr_buf_add_printable(w, text->p + e->offset, n);
+      ndr_buf_adds(w, n < e->length ? "...\"" : "\"");
+    } else {
+      ndr_buf_adds(w, e->what);
+    }
   }
   ndr_buf_adds(w, ").");
   out->why = ndr_buf_str(w);

@@ -376,7 +376,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   ndr_table *t = calloc(1, sizeof *t);
   if (!t) return NDR_ERR_NOMEM;
   t->ir = *ir;
-  ndr_ir_init(ir); /* the table owns the arrays now */
+  memset(ir, 0, sizeof *ir); /* the table owns the arrays now */
   ir = &t->ir;
   ndr_status st = NDR_ERR_NOMEM;
   size_t nn = ir->n_nodes, nr = ir->n_rules;
@@ -540,7 +540,7 @@ ndr_status ndr_table_load_mem(const void *buf, size_t len, ndr_table **out,
   if (!buf || !out) return NDR_ERR_ARG;
   *out = NULL;
   ndr_ir ir;
-  ndr_ir_init(&ir);
+  memset(&ir, 0, sizeof ir); /* deserialize fills it without releasing */
   ndr_status st = ndr_ir_deserialize(buf, len, &ir, err);
   if (st != NDR_OK) {
     ndr_ir_release(&ir);
