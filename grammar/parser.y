@@ -52,15 +52,16 @@ static void ndr_yyerror(NDR_YYLTYPE *l, void *scanner, ndr_parse_ctx *ctx,
 %token <tok> IDENT "identifier" DOTTED "dotted identifier" STRING "string"
 %token <tok> REGEX "regular expression" PATREF "pattern reference"
 %token <tok> STATUSV "status code" NUMBER "number" WILD "reply code pattern"
-%token <tok> EXLINE "example:" CEXLINE "counterexample:"
-%token <tok> EXBLOCK "example block" CEXBLOCK "counterexample block"
-%token PACK "pack" INCLUDE "include" PATTERN "pattern" CATEGORY "category"
-%token RULE "rule" WHEN "when" APPLIES "applies"
+%token WHEN "when" CATEGORY "category"
+%token PACK "pack" INCLUDE "include" PATTERN "pattern"
+%token RULE "rule" APPLIES "applies"
 %token AND "and" OR "or" NOT "not" ANY "any" ALL "all" OF "of" IN "in"
 %token IS "is" NONE "none"
 %token TITLE "title" VERSION "version" TIER "tier" PRIORITY "priority"
 %token FIXER "fixer" RETRY "retry" ADVICE "advice" MEANING "meaning"
 %token SISIMAI "sisimai"
+%token <tok> EXLINE "example:" CEXLINE "counterexample:"
+%token <tok> EXBLOCK "example block" CEXBLOCK "counterexample block"
 %token INVALID "invalid token"
 
 %type <tok> strings ruleid
@@ -88,7 +89,7 @@ item
   ;
 
 pack_header
-  : PACK IDENT                          { ndr_b_pack_header(ctx, $2, @$); }
+  : PACK IDENT                          { ndr_loc l = {@1.off, @2.end}; ndr_b_pack_header(ctx, $2, l); }
     '{' pack_items '}'
   ;
 
@@ -107,7 +108,7 @@ pack_item
   ;
 
 category_decl
-  : CATEGORY IDENT                      { ndr_b_category_begin(ctx, $2, @$); }
+  : CATEGORY IDENT                      { ndr_loc l = {@1.off, @2.end}; ndr_b_category_begin(ctx, $2, l); }
     '{' cat_items '}'                   { ndr_b_category_end(ctx, @$); }
   ;
 
@@ -125,7 +126,7 @@ cat_item
   ;
 
 rule_decl
-  : RULE ruleid                         { ndr_b_rule_begin(ctx, $2, @$); }
+  : RULE ruleid                         { ndr_loc l = {@1.off, @2.end}; ndr_b_rule_begin(ctx, $2, l); }
     '{' rule_items '}'                  { ndr_b_rule_end(ctx, @$); }
   ;
 
@@ -246,18 +247,21 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner,
                ctx->cur_rule ? ctx->cur_rule->id.s : ctx->cur_cat->id.s);
     return 0;
   }
-  enum { MAXEXP = 8 };
+  enum { MAXEXP = YYNTOKENS, SHOWN = 7 };
   yysymbol_kind_t exp[MAXEXP];
   int n = yypcontext_expected_tokens(pc, exp, MAXEXP);
+  int more = n > SHOWN;
+  if (more) n = SHOWN;
   char buf[512];
   size_t o = 0;
   buf[0] = '\0';
   if (n > 0) {
     o += (size_t)snprintf(buf + o, sizeof buf - o, "; expected ");
     for (int i = 0; i < n && o < sizeof buf; i++) {
-      const char *sep = i == 0 ? "" : (i == n - 1 ? " or " : ", ");
+      const char *sep = i == 0 ? "" : (i == n - 1 && !more ? " or " : ", ");
       o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s", sep, tok_desc(exp[i]));
     }
+    if (more && o < sizeof buf) snprintf(buf + o, sizeof buf - o, " or another");
   } else if (n == 0) {
     snprintf(buf, sizeof buf, "; nothing can follow here");
   } else {

@@ -61,7 +61,8 @@ static void json_str(ndr_buf *b, const char *s) {
   ndr_buf_addc(b, '"');
 }
 
-static void emit(run *r, const char *input, unsigned long recno, const ndr_verdict *v) {
+static void emit(run *r, const char *input, unsigned long recno, unsigned long lineno,
+                 const ndr_verdict *v) {
   ndr_buf *b = &r->out;
   size_t tl;
   const char *text = ndr_record_get(r->rec, NDR_F_TEXT, &tl);
@@ -73,7 +74,7 @@ static void emit(run *r, const char *input, unsigned long recno, const ndr_verdi
   case OF_JSONL:
     ndr_buf_adds(b, "{\"input\":");
     json_str(b, input);
-    ndr_buf_printf(b, ",\"record\":%lu,\"kind\":", recno);
+    ndr_buf_printf(b, ",\"record\":%lu,\"line\":%lu,\"kind\":", recno, lineno);
     json_str(b, ndr_kind_name(ndr_record_kind(r->rec)));
     ndr_buf_adds(b, ",\"provider\":");
     json_str(b, v->provider);
@@ -123,15 +124,17 @@ static void emit(run *r, const char *input, unsigned long recno, const ndr_verdi
     ndr_buf_adds(b, "}\n");
     break;
   case OF_CSV: {
-    char num[32];
-    const char *cols[16];
+    char num[32], lnum[32];
+    const char *cols[17];
     size_t n = 0;
     snprintf(num, sizeof num, "%lu", recno);
+    snprintf(lnum, sizeof lnum, "%lu", lineno);
     char rep[8], line[16];
     snprintf(rep, sizeof rep, "%d", reply);
     snprintf(line, sizeof line, "%u", v->rule_line);
     cols[n++] = input;
     cols[n++] = num;
+    cols[n++] = lnum;
     cols[n++] = ndr_kind_name(ndr_record_kind(r->rec));
     cols[n++] = v->provider ? v->provider : "";
     cols[n++] = reply ? rep : "";
@@ -155,7 +158,7 @@ static void emit(run *r, const char *input, unsigned long recno, const ndr_verdi
   }
   case OF_TEXT:
     ndr_buf_add_printable(b, input, strlen(input));
-    ndr_buf_printf(b, ":%lu: %s  fixer=%s retry=%s", recno, v->category, v->fixer, v->retry);
+    ndr_buf_printf(b, ":%lu: %s  fixer=%s retry=%s", lineno, v->category, v->fixer, v->retry);
     if (v->rule_id) ndr_buf_printf(b, "  rule=%s (%s:%u)", v->rule_id, v->rule_file, v->rule_line);
     ndr_buf_adds(b, "\n    ");
     ndr_buf_add_printable(b, text, tl > 300 ? 300 : tl);
@@ -194,7 +197,7 @@ static void do_line(run *r, const char *input, unsigned long lineno, const char 
              lineno);
   }
   count_category(r, v.category);
-  emit(r, input, lineno, &v);
+  emit(r, input, r->records, lineno, &v);
 }
 
 /* Read lines with a bounded buffer: a line longer than the limit is cut. */
@@ -299,10 +302,15 @@ static int parse_table_opts(int argc, char **argv, table_opts *to, out_format *f
   if (!to->rules) return -1;
   optind = 1;
   int ch;
-  while ((ch = getopt_long(argc, argv, "+qh", longs, NULL)) != -1) {
+  /* classify takes options anywhere; explain stops at its text, which may start with '-' */
+  while ((ch = getopt_long(argc, argv, fmt ? "qh" : "+h", longs, NULL)) != -1) {
     switch (ch) {
     case O_FORMAT:
-      if (!fmt || (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "csv"))) {
+      if (!fmt) {
+        cli_error("explain has no --format: it prints a report for people");
+        return -1;
+      }
+      if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "csv")) {
         cli_error("--format must be text, jsonl or csv, not '%s'", optarg);
         return -1;
       }
@@ -346,7 +354,7 @@ int cmd_classify(int argc, char **argv) {
     return EXIT_TROUBLE;
   }
   if (r.fmt == OF_CSV)
-    fputs("input,record,kind,provider,reply_code,status,category,fixer,retry,rule,rule_file,"
+    fputs("input,record,line,kind,provider,reply_code,status,category,fixer,retry,rule,rule_file,"
           "rule_line,sisimai_reason,diagnostic,why,advice\r\n",
           stdout);
   int inputs = 0;

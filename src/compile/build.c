@@ -190,6 +190,7 @@ static void item_seen(ndr_parse_ctx *p) {
 
 void ndr_b_pack_header(ndr_parse_ctx *p, ndr_tok id, ndr_loc l) {
   ndr_span sp = ndr_c_span(p, l);
+  p->header_ignored = 1; /* until it is accepted below */
   if (!p->top_level) {
     ndr_c_diag(p->c, NDR_ERROR, sp, "pack-header-in-include",
                "an included file cannot declare a pack; its rules belong to "
@@ -211,11 +212,12 @@ void ndr_b_pack_header(ndr_parse_ctx *p, ndr_tok id, ndr_loc l) {
   k->explicit_header = 1;
   k->id = id;
   k->span = sp;
+  p->header_ignored = 0;
 }
 
 void ndr_b_pack_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
   ast_pack *k = p->pack;
-  if (!p->top_level || !k) return;
+  if (!p->top_level || !k || p->header_ignored) return;
   int *has = NULL;
   ndr_tok *dst = NULL;
   switch (which) {
@@ -249,7 +251,7 @@ dup:
 
 void ndr_b_pack_applies(ndr_parse_ctx *p, ast_cond *c, ndr_loc l) {
   ast_pack *k = p->pack;
-  if (!p->top_level || !k || !c) return;
+  if (!p->top_level || !k || !c || p->header_ignored) return;
   if (k->applies) {
     k->applies = ndr_b_and(p, k->applies, c, 0);
     return;

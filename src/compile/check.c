@@ -338,7 +338,10 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         err = parse_reply(v->tok.s, v->tok.len, &lo, &hi);
         if (!err && v->has_range) {
           err = parse_reply(v->tok2.s, v->tok2.len, &lo2, &hi2);
-          if (!err && lo2 < lo) err = "reply range ends before it starts";
+          if (!err && lo2 < lo) {
+            ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply", "reply range ends before it starts");
+            continue;
+          }
           hi = hi2;
         }
       } else {
@@ -362,8 +365,8 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         suggest s = {NULL, 99, v->tok.s};
         for (int j = 0; j < NDR_KIND_COUNT_; j++) sug_try(&s, ndr_kind_name((ndr_kind)j));
         ndr_c_diag(c, NDR_ERROR, v->span, "unknown-kind",
-                   "unknown record kind '%s'%s; kinds are line, bounce, delay, "
-                   "trace, autoreply and feedback",
+                   "unknown record kind '%s' (kinds are line, bounce, delay, "
+                   "trace, autoreply and feedback)%s",
                    P(c, v->tok), sug_text(c, &s));
         continue;
       }
@@ -545,6 +548,20 @@ ndr_status ndr_c_check(ndr_compiler *c) {
         ndr_c_diag(c, NDR_NOTE, q->id.span, "duplicate-rule", "first used here");
         break;
       }
+    /* a shipped rule keeps its id unless its pack is replaced */
+    for (size_t j = 0; base && r->id.s && j < base->n_rules; j++) {
+      if (strcmp(ndr_ir_str(base, base->rules[j].id), r->id.s) != 0) continue;
+      const char *bp = ndr_ir_str(base, base->packs[base->rules[j].pack].id);
+      int replaced = 0;
+      for (ast_pack *k = c->packs; k && !replaced; k = k->next)
+        replaced = k->id.s && strcmp(k->id.s, bp) == 0;
+      if (!replaced)
+        ndr_c_diag(c, NDR_ERROR, r->id.span, "duplicate-rule",
+                   "rule id '%s' is already used by the shipped rule at %s:%u",
+                   P(c, r->id), ndr_ir_str(base, base->rules[j].file),
+                   base->rules[j].line);
+      break;
+    }
     if (r->bad) continue;
     if (!r->has_category) {
       ndr_c_diag(c, NDR_ERROR, r->id.span, "missing-category",

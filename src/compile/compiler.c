@@ -175,6 +175,9 @@ static void io_diag(ndr_compiler *c, ndr_span from, const char *path,
 static uint32_t add_src(ndr_compiler *c, const char *name, char *real,
                         char *text, size_t len) {
   if (c->n_files >= NDR_MAX_FILES) {
+    ndr_diag_report(&c->sink, NDR_ERROR, name, NULL, 0, 0, 0, "too-many-files",
+                    "more than %u rule files in one compilation; this one is "
+                    "not read", NDR_MAX_FILES);
     free(real);
     free(text);
     return UINT32_MAX;
@@ -284,6 +287,7 @@ static ndr_status add_file(ndr_compiler *c, const char *path) {
   if (already) return NDR_OK;
   ast_pack *k = ndr_c_new_pack(c, f);
   if (!k) return NDR_ERR_NOMEM;
+  c->files[f].pack = k;
   c->checked = 0;
   ndr_c_parse_file(c, f, k, 0);
   return NDR_OK;
@@ -387,7 +391,7 @@ void ndr_c_include(ndr_parse_ctx *p, ndr_tok path) {
   if (p->pack) p->pack->n_items++;
   if (p->depth + 1 > NDR_MAX_INCLUDE_DEPTH) {
     ndr_c_diag(c, NDR_ERROR, path.span, "include-depth",
-               "includes nest deeper than %u levels (an include cycle?)",
+               "includes nest deeper than %u levels",
                NDR_MAX_INCLUDE_DEPTH);
     return;
   }
@@ -405,7 +409,18 @@ void ndr_c_include(ndr_parse_ctx *p, ndr_tok path) {
   int already;
   uint32_t f = ndr_c_load_file(c, ndr_buf_str(&full), path.span, &already);
   ndr_buf_free(&full);
-  if (f == UINT32_MAX || already) return;
+  if (f == UINT32_MAX) return;
+  if (already) {
+    /* read once: its rules stay with the pack that read it first */
+    ast_pack *owner = f < c->n_files ? c->files[f].pack : NULL;
+    if (owner && owner != p->pack)
+      ndr_c_diag(c, NDR_WARNING, path.span, "included-twice",
+                 "this file was already read into pack '%s'; its rules stay "
+                 "there and are not added to this pack",
+                 ndr_c_printable(c, owner->id.s, owner->id.len));
+    return;
+  }
+  c->files[f].pack = p->pack;
   ndr_c_parse_file(c, f, p->pack, p->depth + 1);
 }
 

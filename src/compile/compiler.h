@@ -22,6 +22,7 @@ typedef struct ndr_src {
   char *text;
   size_t len;
   unsigned errors; /* errors reported in this file */
+  struct ast_pack *pack; /* the pack the file was read into */
   int capped;      /* the error cap was reached */
 } ndr_src;
 
@@ -71,6 +72,7 @@ typedef struct ndr_parse_ctx {
   char *lex_error;            /* message for an INVALID token */
   ast_rule *cur_rule;         /* the rule being built */
   ast_category *cur_cat;      /* the category being built */
+  int header_ignored;         /* the pack header being read was rejected */
 } ndr_parse_ctx;
 
 /* Location type of the grammar: byte offsets into the current file. */
