@@ -234,10 +234,11 @@ static void check_regex(ndr_compiler *c, ast_value *v, int field) {
     ndr_atoms at = {0};
     if (ndr_regex_atoms(v->tok.s, v->tok.len, rxf, &at) == 0 && at.n == 0)
       ndr_c_diag(c, NDR_WARNING, v->span, "regex-without-literal",
-                 "this regex has no literal of %u or more characters that "
-                 "every match contains, so it cannot be prefiltered and runs "
-                 "on every candidate record (slow pattern)",
-                 NDR_MIN_ATOM_LEN);
+                 "this regex gives the prefilter no literal: some branch has "
+                 "no literal of %u or more characters, or there are more than "
+                 "%u alternatives; it runs on every candidate record (slow "
+                 "pattern)",
+                 NDR_MIN_ATOM_LEN, NDR_MAX_ATOM_ALTS);
     ndr_atoms_free(&at);
   }
 }
