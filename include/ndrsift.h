@@ -31,14 +31,14 @@ extern "C" {
 
 typedef enum ndr_status {
   NDR_OK = 0,
-  NDR_ERR_NOMEM,      /* out of memory */
-  NDR_ERR_IO,         /* a file could not be opened, read or written */
-  NDR_ERR_ARG,        /* a caller passed an invalid argument */
-  NDR_ERR_RULES,      /* the rule packs have errors (see diagnostics) */
-  NDR_ERR_CORRUPT,    /* a table file is damaged, truncated or not one */
-  NDR_ERR_VERSION,    /* a table file was written by another format version */
-  NDR_ERR_LIMIT,      /* an input exceeded a hard limit */
-  NDR_ERR_INPUT,      /* an input record could not be read */
+  NDR_ERR_NOMEM,   /* out of memory */
+  NDR_ERR_IO,      /* a file could not be opened, read or written */
+  NDR_ERR_ARG,     /* a caller passed an invalid argument */
+  NDR_ERR_RULES,   /* the rule packs have errors (see diagnostics) */
+  NDR_ERR_CORRUPT, /* a table file is damaged, truncated or not one */
+  NDR_ERR_VERSION, /* a table file was written by another format version */
+  NDR_ERR_LIMIT,   /* an input exceeded a hard limit */
+  NDR_ERR_INPUT,   /* an input record could not be read */
 } ndr_status;
 
 /* A short lowercase English description of a status; never NULL. */
@@ -115,13 +115,13 @@ unsigned ndr_compiler_warnings(const ndr_compiler *c);
 typedef struct ndr_example_result {
   const char *file;
   unsigned line, col;
-  const char *rule_id;   /* the rule the example belongs to */
-  int counter;           /* 1 for a counterexample ("must not match") */
+  const char *rule_id; /* the rule the example belongs to */
+  int counter;         /* 1 for a counterexample ("must not match") */
   int passed;
-  const char *got_rule;  /* rule that decided, NULL if none */
+  const char *got_rule; /* rule that decided, NULL if none */
   const char *got_file;
   unsigned got_line;
-  const char *text;      /* the example text */
+  const char *text; /* the example text */
 } ndr_example_result;
 
 typedef void (*ndr_example_fn)(void *user, const ndr_example_result *r);
@@ -173,12 +173,12 @@ ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
 typedef struct ndr_record ndr_record;
 
 typedef enum ndr_kind {
-  NDR_KIND_LINE = 0,   /* an SMTP diagnostic line */
-  NDR_KIND_BOUNCE,     /* a failed recipient of an NDR */
-  NDR_KIND_DELAY,      /* a delayed recipient (Action: delayed) */
-  NDR_KIND_TRACE,      /* a message-trace failure event */
-  NDR_KIND_AUTOREPLY,  /* an auto-reply or vacation notice: not a failure */
-  NDR_KIND_FEEDBACK,   /* a feedback (ARF) report: not a failure */
+  NDR_KIND_LINE = 0,  /* an SMTP diagnostic line */
+  NDR_KIND_BOUNCE,    /* a failed recipient of an NDR */
+  NDR_KIND_DELAY,     /* a delayed recipient (Action: delayed) */
+  NDR_KIND_TRACE,     /* a message-trace failure event */
+  NDR_KIND_AUTOREPLY, /* an auto-reply or vacation notice: not a failure */
+  NDR_KIND_FEEDBACK,  /* a feedback (ARF) report: not a failure */
   NDR_KIND_COUNT_
 } ndr_kind;
 
@@ -191,9 +191,9 @@ typedef enum ndr_field {
   NDR_F_REMOTE_MTA,    /* the server that wrote the diagnostic */
   NDR_F_RECIPIENT,
   NDR_F_SENDER,
-  NDR_F_EVENT,         /* trace event, e.g. FAIL, DEFER */
+  NDR_F_EVENT, /* trace event, e.g. FAIL, DEFER */
   NDR_F_CONNECTOR,
-  NDR_F_SERVER,        /* trace: the server that logged the event */
+  NDR_F_SERVER, /* trace: the server that logged the event */
   NDR_F_COUNT_
 } ndr_field;
 
@@ -229,27 +229,28 @@ int ndr_record_status(const ndr_record *r, char *buf, size_t size);
 typedef struct ndr_matcher ndr_matcher;
 
 typedef struct ndr_evidence {
-  const char *what;   /* e.g. "status 5.7.1" or "text \"unable to relay\"" */
-  size_t offset;      /* where in the text it matched, or SIZE_MAX */
+  const char *what; /* e.g. "status 5.7.1" or "text \"unable to relay\"" */
+  size_t offset;    /* where in the text it matched, or SIZE_MAX */
   size_t length;
 } ndr_evidence;
 
 typedef struct ndr_verdict {
-  const char *category;  /* never NULL; "unknown" when nothing matched */
+  const char *category; /* never NULL; "unknown" when nothing matched */
   const char *fixer;
   const char *retry;
   const char *advice;
-  const char *meaning;   /* what the category means, in one sentence */
-  const char *sisimai;   /* nearest Sisimai reason, or NULL */
-  const char *provider;  /* pack id of the attributed provider, or NULL */
-  const char *rule_id;   /* NULL when nothing matched */
+  const char *meaning;  /* what the category means, in one sentence */
+  const char *sisimai;  /* nearest Sisimai reason, or NULL */
+  const char *provider; /* pack id of the attributed provider, or NULL */
+  const char *rule_id;  /* NULL when nothing matched */
   const char *rule_file;
   unsigned rule_line;
   const char *pack_id;
   const ndr_evidence *evidence;
   size_t n_evidence;
-  const char *why;       /* one sentence a person can act on */
-  unsigned limit_hits;   /* regexes that hit a PCRE2 limit (treated as no-match) */
+  const char *why; /* one sentence a person can act on */
+  unsigned
+      limit_hits; /* regexes that hit a PCRE2 limit (treated as no-match) */
 } ndr_verdict;
 
 ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out);

@@ -61,8 +61,8 @@ static void json_str(ndr_buf *b, const char *s) {
   ndr_buf_addc(b, '"');
 }
 
-static void emit(run *r, const char *input, unsigned long recno, unsigned long lineno,
-                 const ndr_verdict *v) {
+static void emit(run *r, const char *input, unsigned long recno,
+                 unsigned long lineno, const ndr_verdict *v) {
   ndr_buf *b = &r->out;
   size_t tl;
   const char *text = ndr_record_get(r->rec, NDR_F_TEXT, &tl);
@@ -78,8 +78,10 @@ static void emit(run *r, const char *input, unsigned long recno, unsigned long l
     json_str(b, ndr_kind_name(ndr_record_kind(r->rec)));
     ndr_buf_adds(b, ",\"provider\":");
     json_str(b, v->provider);
-    if (reply) ndr_buf_printf(b, ",\"reply_code\":%d", reply);
-    else ndr_buf_adds(b, ",\"reply_code\":null");
+    if (reply)
+      ndr_buf_printf(b, ",\"reply_code\":%d", reply);
+    else
+      ndr_buf_adds(b, ",\"reply_code\":null");
     ndr_buf_adds(b, ",\"status\":");
     json_str(b, has_st ? st : NULL);
     ndr_buf_adds(b, ",\"diagnostic\":\"");
@@ -112,7 +114,8 @@ static void emit(run *r, const char *input, unsigned long recno, unsigned long l
       if (i) ndr_buf_addc(b, ',');
       ndr_buf_adds(b, "{\"condition\":");
       json_str(b, e->what);
-      if (e->offset != SIZE_MAX && e->offset <= tl && e->length <= tl - e->offset) {
+      if (e->offset != SIZE_MAX && e->offset <= tl &&
+          e->length <= tl - e->offset) {
         ndr_buf_printf(b, ",\"offset\":%zu,\"matched\":\"", e->offset);
         ndr_buf_add_json(b, text + e->offset, e->length);
         ndr_buf_addc(b, '"');
@@ -158,30 +161,36 @@ static void emit(run *r, const char *input, unsigned long recno, unsigned long l
   }
   case OF_TEXT:
     ndr_buf_add_printable(b, input, strlen(input));
-    ndr_buf_printf(b, ":%lu: %s  fixer=%s retry=%s", lineno, v->category, v->fixer, v->retry);
-    if (v->rule_id) ndr_buf_printf(b, "  rule=%s (%s:%u)", v->rule_id, v->rule_file, v->rule_line);
+    ndr_buf_printf(b, ":%lu: %s  fixer=%s retry=%s", lineno, v->category,
+                   v->fixer, v->retry);
+    if (v->rule_id)
+      ndr_buf_printf(b, "  rule=%s (%s:%u)", v->rule_id, v->rule_file,
+                     v->rule_line);
     ndr_buf_adds(b, "\n    ");
     ndr_buf_add_printable(b, text, tl > 300 ? 300 : tl);
     if (tl > 300) ndr_buf_adds(b, "...");
     ndr_buf_printf(b, "\n    why: %s\n", v->why);
-    if (v->advice && *v->advice) ndr_buf_printf(b, "    advice: %s\n", v->advice);
+    if (v->advice && *v->advice)
+      ndr_buf_printf(b, "    advice: %s\n", v->advice);
     break;
   }
   fwrite(ndr_buf_str(b), 1, b->len, stdout);
 }
 
-static void do_line(run *r, const char *input, unsigned long lineno, const char *s, size_t n,
-                    int cut) {
+static void do_line(run *r, const char *input, unsigned long lineno,
+                    const char *s, size_t n, int cut) {
   size_t a = 0;
   while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
-  while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+  while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+    n--;
   if (a == n) {
     r->blank++;
     return;
   }
   if (cut) {
-    cli_warn("%s:%lu: line longer than %u bytes; classified on its first %u bytes", input,
-             lineno, NDR_MAX_LINE_BYTES, NDR_MAX_LINE_BYTES);
+    cli_warn(
+        "%s:%lu: line longer than %u bytes; classified on its first %u bytes",
+        input, lineno, NDR_MAX_LINE_BYTES, NDR_MAX_LINE_BYTES);
     r->truncated++;
   }
   ndr_record_reset(r->rec);
@@ -193,8 +202,9 @@ static void do_line(run *r, const char *input, unsigned long lineno, const char 
   if (!v.rule_id) r->unknown++;
   if (v.limit_hits) {
     r->limit_hits += v.limit_hits;
-    cli_warn("%s:%lu: a regex hit the PCRE2 match limit and counted as no match", input,
-             lineno);
+    cli_warn(
+        "%s:%lu: a regex hit the PCRE2 match limit and counted as no match",
+        input, lineno);
   }
   count_category(r, v.category);
   emit(r, input, r->records, lineno, &v);
@@ -214,7 +224,8 @@ static int do_stream(run *r, FILE *f, const char *input) {
       size_t end = nl ? (size_t)(nl - chunk) : n;
       size_t take = end - i;
       if (line.len + take > NDR_MAX_LINE_BYTES) {
-        take = line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
+        take =
+            line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
         cut = 1;
       }
       if (take && ndr_buf_add(&line, chunk + i, take) < 0) {
@@ -254,16 +265,20 @@ static int cmp_count(const void *a, const void *b) {
 
 static void summary(run *r, int inputs) {
   if (r->quiet) return;
-  fprintf(stderr, "ndrsift: %lu record%s from %d input%s: %lu classified, %lu unknown",
-          r->records, r->records == 1 ? "" : "s", inputs, inputs == 1 ? "" : "s",
-          r->records - r->unknown, r->unknown);
-  if (r->blank) fprintf(stderr, " (%lu blank line%s skipped)", r->blank, r->blank == 1 ? "" : "s");
+  fprintf(stderr,
+          "ndrsift: %lu record%s from %d input%s: %lu classified, %lu unknown",
+          r->records, r->records == 1 ? "" : "s", inputs,
+          inputs == 1 ? "" : "s", r->records - r->unknown, r->unknown);
+  if (r->blank)
+    fprintf(stderr, " (%lu blank line%s skipped)", r->blank,
+            r->blank == 1 ? "" : "s");
   fputc('\n', stderr);
   if (r->n_counts) qsort(r->counts, r->n_counts, sizeof *r->counts, cmp_count);
   for (size_t i = 0; i < r->n_counts; i++)
     fprintf(stderr, "  %7u  %s\n", r->counts[i].n, r->counts[i].cat);
   if (r->limit_hits)
-    fprintf(stderr, "ndrsift: warning: %lu regex evaluation%s hit the PCRE2 limit\n",
+    fprintf(stderr,
+            "ndrsift: warning: %lu regex evaluation%s hit the PCRE2 limit\n",
             r->limit_hits, r->limit_hits == 1 ? "" : "s");
 }
 
@@ -277,7 +292,8 @@ static const char *const classify_help =
     "\n"
     "options:\n"
     "  --format=text|jsonl|csv   output format (default text)\n"
-    "  --rules PATH              add site rule packs, tried before the shipped ones\n"
+    "  --rules PATH              add site rule packs, tried before the shipped "
+    "ones\n"
     "  --no-default-rules        do not use the shipped rule packs\n"
     "  --table FILE              classify with a table from 'ndrsift compile'\n"
     "  --input=lines             the input type (only lines in this version)\n"
@@ -287,22 +303,24 @@ static const char *const classify_help =
 
 enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT };
 
-static int parse_table_opts(int argc, char **argv, table_opts *to, out_format *fmt, int *quiet,
-                            const char *help) {
-  static const struct option longs[] = {{"format", required_argument, NULL, O_FORMAT},
-                                        {"rules", required_argument, NULL, O_RULES},
-                                        {"no-default-rules", no_argument, NULL, O_NODEF},
-                                        {"table", required_argument, NULL, O_TABLE},
-                                        {"input", required_argument, NULL, O_INPUT},
-                                        {"quiet", no_argument, NULL, 'q'},
-                                        {"help", no_argument, NULL, 'h'},
-                                        {NULL, 0, NULL, 0}};
+static int parse_table_opts(int argc, char **argv, table_opts *to,
+                            out_format *fmt, int *quiet, const char *help) {
+  static const struct option longs[] = {
+      {"format", required_argument, NULL, O_FORMAT},
+      {"rules", required_argument, NULL, O_RULES},
+      {"no-default-rules", no_argument, NULL, O_NODEF},
+      {"table", required_argument, NULL, O_TABLE},
+      {"input", required_argument, NULL, O_INPUT},
+      {"quiet", no_argument, NULL, 'q'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
   memset(to, 0, sizeof *to);
   to->rules = calloc((size_t)argc + 1, sizeof *to->rules);
   if (!to->rules) return -1;
   optind = 1;
   int ch;
-  /* classify takes options anywhere; explain stops at its text, which may start with '-' */
+  /* classify takes options anywhere; explain stops at its text, which may start
+   * with '-' */
   while ((ch = getopt_long(argc, argv, fmt ? "qh" : "+h", longs, NULL)) != -1) {
     switch (ch) {
     case O_FORMAT:
@@ -310,15 +328,22 @@ static int parse_table_opts(int argc, char **argv, table_opts *to, out_format *f
         cli_error("explain has no --format: it prints a report for people");
         return -1;
       }
-      if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") && strcmp(optarg, "csv")) {
+      if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") &&
+          strcmp(optarg, "csv")) {
         cli_error("--format must be text, jsonl or csv, not '%s'", optarg);
         return -1;
       }
       *fmt = optarg[0] == 't' ? OF_TEXT : optarg[0] == 'j' ? OF_JSONL : OF_CSV;
       break;
-    case O_RULES: to->rules[to->n_rules++] = optarg; break;
-    case O_NODEF: to->no_default = 1; break;
-    case O_TABLE: to->table_file = optarg; break;
+    case O_RULES:
+      to->rules[to->n_rules++] = optarg;
+      break;
+    case O_NODEF:
+      to->no_default = 1;
+      break;
+    case O_TABLE:
+      to->table_file = optarg;
+      break;
     case O_INPUT:
       if (strcmp(optarg, "lines")) {
         cli_error("--input must be 'lines' in this version, not '%s'", optarg);
@@ -328,8 +353,12 @@ static int parse_table_opts(int argc, char **argv, table_opts *to, out_format *f
     case 'q':
       if (quiet) *quiet = 1;
       break;
-    case 'h': fputs(help, stdout); exit(EXIT_CLEAN);
-    default: fputs(help, stderr); return -1;
+    case 'h':
+      fputs(help, stdout);
+      exit(EXIT_CLEAN);
+    default:
+      fputs(help, stderr);
+      return -1;
     }
   }
   return 0;
@@ -354,7 +383,8 @@ int cmd_classify(int argc, char **argv) {
     return EXIT_TROUBLE;
   }
   if (r.fmt == OF_CSV)
-    fputs("input,record,line,kind,provider,reply_code,status,category,fixer,retry,rule,rule_file,"
+    fputs("input,record,line,kind,provider,reply_code,status,category,fixer,"
+          "retry,rule,rule_file,"
           "rule_line,sisimai_reason,diagnostic,why,advice\r\n",
           stdout);
   int inputs = 0;
@@ -392,7 +422,8 @@ int cmd_classify(int argc, char **argv) {
 }
 
 static const char *const explain_help =
-    "usage: ndrsift explain [--rules PATH] [--no-default-rules] [--table FILE] TEXT|-\n"
+    "usage: ndrsift explain [--rules PATH] [--no-default-rules] [--table FILE] "
+    "TEXT|-\n"
     "\n"
     "Show how one diagnostic is classified: the facts extracted from it, the\n"
     "packs that apply, every candidate rule with each condition's result, and\n"
@@ -420,7 +451,8 @@ int cmd_explain(int argc, char **argv) {
   if (optind == argc - 1 && strcmp(argv[optind], "-") == 0) {
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0 && text.len < NDR_MAX_DIAG_BYTES)
+    while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0 &&
+           text.len < NDR_MAX_DIAG_BYTES)
       ndr_buf_add(&text, chunk, n);
   } else {
     for (int i = optind; i < argc; i++) {

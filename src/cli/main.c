@@ -19,7 +19,8 @@ static const char *const usage_text =
     "\n"
     "commands:\n"
     "  classify [FILE...|-]   classify SMTP diagnostic lines (one per line)\n"
-    "  explain TEXT|-         show how one diagnostic is classified, rule by rule\n"
+    "  explain TEXT|-         show how one diagnostic is classified, rule by "
+    "rule\n"
     "  lint PATH...           check rule packs\n"
     "  test PATH...           run the examples written in rule packs\n"
     "  compile -o FILE PATH...  write a decision table file\n"
@@ -46,22 +47,37 @@ void cli_warn(const char *fmt, ...) {
 }
 
 int cli_parse_diag_format(const char *s, diag_format *out) {
-  if (strcmp(s, "gcc") == 0) *out = DF_GCC;
-  else if (strcmp(s, "github") == 0) *out = DF_GITHUB;
-  else if (strcmp(s, "json") == 0) *out = DF_JSON;
-  else return -1;
+  if (strcmp(s, "gcc") == 0)
+    *out = DF_GCC;
+  else if (strcmp(s, "github") == 0)
+    *out = DF_GITHUB;
+  else if (strcmp(s, "json") == 0)
+    *out = DF_JSON;
+  else
+    return -1;
   return 0;
 }
 
 static void gh_escape(ndr_buf *b, const char *s, int prop) {
   for (; s && *s; s++) {
     switch (*s) {
-    case '%': ndr_buf_adds(b, "%25"); break;
-    case '\r': ndr_buf_adds(b, "%0D"); break;
-    case '\n': ndr_buf_adds(b, "%0A"); break;
-    case ':': ndr_buf_adds(b, prop ? "%3A" : ":"); break;
-    case ',': ndr_buf_adds(b, prop ? "%2C" : ","); break;
-    default: ndr_buf_addc(b, *s);
+    case '%':
+      ndr_buf_adds(b, "%25");
+      break;
+    case '\r':
+      ndr_buf_adds(b, "%0D");
+      break;
+    case '\n':
+      ndr_buf_adds(b, "%0A");
+      break;
+    case ':':
+      ndr_buf_adds(b, prop ? "%3A" : ":");
+      break;
+    case ',':
+      ndr_buf_adds(b, prop ? "%2C" : ",");
+      break;
+    default:
+      ndr_buf_addc(b, *s);
     }
   }
 }
@@ -80,14 +96,17 @@ void cli_print_diag(void *user, const ndr_diag *d) {
     ndr_buf_addc(&b, '\n');
     if (d->source_line && d->line) {
       ndr_buf_printf(&b, " %5u | %s\n       | ", d->line, d->source_line);
-      for (unsigned i = 1; i < d->col; i++) ndr_buf_addc(&b, d->source_line[i - 1] == '\t' ? '\t' : ' ');
+      for (unsigned i = 1; i < d->col; i++)
+        ndr_buf_addc(&b, d->source_line[i - 1] == '\t' ? '\t' : ' ');
       ndr_buf_addc(&b, '^');
       for (unsigned i = 1; i < d->length && i < 200; i++) ndr_buf_addc(&b, '~');
       ndr_buf_addc(&b, '\n');
     }
     break;
   case DF_GITHUB: {
-    const char *kind = d->level == NDR_ERROR ? "error" : d->level == NDR_WARNING ? "warning" : "notice";
+    const char *kind = d->level == NDR_ERROR     ? "error"
+                       : d->level == NDR_WARNING ? "warning"
+                                                 : "notice";
     ndr_buf_printf(&b, "::%s file=", kind);
     gh_escape(&b, file, 1);
     if (d->line) ndr_buf_printf(&b, ",line=%u,col=%u", d->line, d->col);
@@ -103,8 +122,8 @@ void cli_print_diag(void *user, const ndr_diag *d) {
   case DF_JSON:
     ndr_buf_adds(&b, "{\"file\":\"");
     ndr_buf_add_json(&b, file, strlen(file));
-    ndr_buf_printf(&b, "\",\"line\":%u,\"col\":%u,\"level\":\"%s\",\"code\":\"", d->line,
-                   d->col, lv[d->level]);
+    ndr_buf_printf(&b, "\",\"line\":%u,\"col\":%u,\"level\":\"%s\",\"code\":\"",
+                   d->line, d->col, lv[d->level]);
     ndr_buf_add_json(&b, d->code ? d->code : "", d->code ? strlen(d->code) : 0);
     ndr_buf_adds(&b, "\",\"message\":\"");
     ndr_buf_add_json(&b, d->message, strlen(d->message));
@@ -125,8 +144,8 @@ typedef struct rules_opts {
 
 enum { OPT_FORMAT = 256, OPT_NO_DEFAULT, OPT_DUMP, OPT_WERROR };
 
-static int parse_rules_opts(int argc, char **argv, rules_opts *o, const char *cmd,
-                            const char *help) {
+static int parse_rules_opts(int argc, char **argv, rules_opts *o,
+                            const char *cmd, const char *help) {
   static const struct option longs[] = {
       {"format", required_argument, NULL, OPT_FORMAT},
       {"no-default-rules", no_argument, NULL, OPT_NO_DEFAULT},
@@ -146,8 +165,9 @@ static int parse_rules_opts(int argc, char **argv, rules_opts *o, const char *cm
     }
   optind = 1;
   int ch;
-  while ((ch = getopt_long(argc, argv, strcmp(cmd, "compile") == 0 ? "o:hv" : "hv", longs,
-                           NULL)) != -1) {
+  while (
+      (ch = getopt_long(argc, argv, strcmp(cmd, "compile") == 0 ? "o:hv" : "hv",
+                        longs, NULL)) != -1) {
     switch (ch) {
     case OPT_FORMAT:
       if (cli_parse_diag_format(optarg, &o->out.fmt) < 0) {
@@ -155,7 +175,9 @@ static int parse_rules_opts(int argc, char **argv, rules_opts *o, const char *cm
         return -1;
       }
       break;
-    case OPT_NO_DEFAULT: o->no_default = 1; break;
+    case OPT_NO_DEFAULT:
+      o->no_default = 1;
+      break;
     case OPT_DUMP:
       if (strcmp(optarg, "text") && strcmp(optarg, "csv")) {
         cli_error("--dump must be text or csv, not '%s'", optarg);
@@ -163,10 +185,18 @@ static int parse_rules_opts(int argc, char **argv, rules_opts *o, const char *cm
       }
       o->dump = optarg;
       break;
-    case 'o': o->output = optarg; break;
-    case 'v': o->verbose = 1; break;
-    case 'h': fputs(help, stdout); exit(EXIT_CLEAN);
-    default: fprintf(stderr, "%s", help); return -1;
+    case 'o':
+      o->output = optarg;
+      break;
+    case 'v':
+      o->verbose = 1;
+      break;
+    case 'h':
+      fputs(help, stdout);
+      exit(EXIT_CLEAN);
+    default:
+      fprintf(stderr, "%s", help);
+      return -1;
     }
   }
   if (optind >= argc) {
@@ -178,8 +208,8 @@ static int parse_rules_opts(int argc, char **argv, rules_opts *o, const char *cm
 }
 
 /* Compile the packs named on the command line (with the built-in base). */
-static ndr_compiler *compile_args(rules_opts *o, int argc, char **argv, int *io_error,
-                                  ndr_table **base) {
+static ndr_compiler *compile_args(rules_opts *o, int argc, char **argv,
+                                  int *io_error, ndr_table **base) {
   *io_error = 0;
   *base = NULL;
   ndr_compiler *c = ndr_compiler_new();
@@ -189,7 +219,8 @@ static ndr_compiler *compile_args(rules_opts *o, int argc, char **argv, int *io_
     ndr_compiler_add_base(c, *base);
   for (int i = optind; i < argc; i++) {
     ndr_status st = ndr_compiler_add_path(c, argv[i]);
-    if (st == NDR_ERR_IO) *io_error = 1;
+    if (st == NDR_ERR_IO)
+      *io_error = 1;
     else if (st != NDR_OK) {
       cli_error("%s: %s", argv[i], ndr_strerror(st));
       *io_error = 1;
@@ -199,7 +230,8 @@ static ndr_compiler *compile_args(rules_opts *o, int argc, char **argv, int *io_
 }
 
 static const char *const lint_help =
-    "usage: ndrsift lint [--format=gcc|github|json] [-Werror] [--no-default-rules] PATH...\n"
+    "usage: ndrsift lint [--format=gcc|github|json] [-Werror] "
+    "[--no-default-rules] PATH...\n"
     "\n"
     "Check rule packs (files, or directories of *.rules) and report every\n"
     "problem as FILE:LINE:COL: error|warning: message [code].\n"
@@ -210,7 +242,8 @@ static const char *const lint_help =
 
 int cmd_lint(int argc, char **argv) {
   rules_opts o;
-  if ((argc = parse_rules_opts(argc, argv, &o, "lint", lint_help)) < 0) return EXIT_TROUBLE;
+  if ((argc = parse_rules_opts(argc, argv, &o, "lint", lint_help)) < 0)
+    return EXIT_TROUBLE;
   int io;
   ndr_table *base;
   ndr_compiler *c = compile_args(&o, argc, argv, &io, &base);
@@ -220,15 +253,16 @@ int cmd_lint(int argc, char **argv) {
   ndr_compiler_free(c);
   ndr_table_free(base);
   if (o.out.fmt == DF_GCC && (e || w))
-    fprintf(stderr, "ndrsift: %u error%s, %u warning%s\n", e, e == 1 ? "" : "s", w,
-            w == 1 ? "" : "s");
+    fprintf(stderr, "ndrsift: %u error%s, %u warning%s\n", e, e == 1 ? "" : "s",
+            w, w == 1 ? "" : "s");
   if (io) return EXIT_TROUBLE;
   if (e || (o.werror && w)) return EXIT_FINDINGS;
   return EXIT_CLEAN;
 }
 
 static const char *const test_help =
-    "usage: ndrsift test [--format=gcc|github|json] [-v] [--no-default-rules] PATH...\n"
+    "usage: ndrsift test [--format=gcc|github|json] [-v] [--no-default-rules] "
+    "PATH...\n"
     "\n"
     "Compile the rule packs and classify every example and counterexample\n"
     "written in them against the whole table. A failure is reported at the\n"
@@ -243,13 +277,15 @@ typedef struct test_ctx {
 static void on_example(void *user, const ndr_example_result *r) {
   test_ctx *t = user;
   if (!t->verbose) return;
-  fprintf(stdout, "%s %s:%u: %s%s\n", r->passed ? "ok  " : "FAIL", r->file, r->line,
-          r->counter ? "counterexample of " : "example of ", r->rule_id);
+  fprintf(stdout, "%s %s:%u: %s%s\n", r->passed ? "ok  " : "FAIL", r->file,
+          r->line, r->counter ? "counterexample of " : "example of ",
+          r->rule_id);
 }
 
 int cmd_test(int argc, char **argv) {
   rules_opts o;
-  if ((argc = parse_rules_opts(argc, argv, &o, "test", test_help)) < 0) return EXIT_TROUBLE;
+  if ((argc = parse_rules_opts(argc, argv, &o, "test", test_help)) < 0)
+    return EXIT_TROUBLE;
   int io;
   ndr_table *base;
   ndr_compiler *c = compile_args(&o, argc, argv, &io, &base);
@@ -341,13 +377,15 @@ int cli_load_table(const table_opts *o, ndr_table **out) {
   if (!base && !o->no_default) {
     ndr_status st = ndr_table_builtin(&base, &err);
     if (st != NDR_OK) {
-      cli_error("cannot load the built-in rule packs: %s", err ? err : ndr_strerror(st));
+      cli_error("cannot load the built-in rule packs: %s",
+                err ? err : ndr_strerror(st));
       return EXIT_TROUBLE;
     }
   }
   if (o->n_rules == 0) {
     if (!base) {
-      cli_error("no rules: --no-default-rules needs --rules PATH or --table FILE");
+      cli_error(
+          "no rules: --no-default-rules needs --rules PATH or --table FILE");
       return EXIT_TROUBLE;
     }
     *out = base;
@@ -376,7 +414,8 @@ int main(int argc, char **argv) {
     return EXIT_TROUBLE;
   }
   const char *cmd = argv[1];
-  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+      strcmp(cmd, "help") == 0) {
     fputs(usage_text, stdout);
     return EXIT_CLEAN;
   }

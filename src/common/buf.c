@@ -34,9 +34,13 @@ int ndr_buf_add(ndr_buf *b, const void *bytes, size_t len) {
   return 0;
 }
 
-int ndr_buf_adds(ndr_buf *b, const char *s) { return ndr_buf_add(b, s, strlen(s)); }
+int ndr_buf_adds(ndr_buf *b, const char *s) {
+  return ndr_buf_add(b, s, strlen(s));
+}
 
-int ndr_buf_addc(ndr_buf *b, char c) { return ndr_buf_add(b, &c, 1); }
+int ndr_buf_addc(ndr_buf *b, char c) {
+  return ndr_buf_add(b, &c, 1);
+}
 
 int ndr_buf_vprintf(ndr_buf *b, const char *fmt, va_list ap) {
   va_list ap2;
@@ -148,10 +152,18 @@ int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
     } else if (c < 0x20 || c == 0x7F) {
       int r;
       switch (c) {
-      case '\n': r = ndr_buf_adds(b, "\\n"); break;
-      case '\r': r = ndr_buf_adds(b, "\\r"); break;
-      case '\t': r = ndr_buf_adds(b, "\\t"); break;
-      default: r = ndr_buf_printf(b, "\\u%04x", c); break;
+      case '\n':
+        r = ndr_buf_adds(b, "\\n");
+        break;
+      case '\r':
+        r = ndr_buf_adds(b, "\\r");
+        break;
+      case '\t':
+        r = ndr_buf_adds(b, "\\t");
+        break;
+      default:
+        r = ndr_buf_printf(b, "\\u%04x", c);
+        break;
       }
       if (r < 0) return -1;
       i++;

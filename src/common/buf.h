@@ -18,7 +18,8 @@ typedef struct ndr_buf {
   size_t len, cap;
 } ndr_buf;
 
-#define NDR_BUF_INIT {NULL, 0, 0}
+#define NDR_BUF_INIT                                                           \
+  { NULL, 0, 0 }
 
 void ndr_buf_free(ndr_buf *b);
 int ndr_buf_reserve(ndr_buf *b, size_t extra);

@@ -11,15 +11,15 @@
 /* Rule packs */
 #define NDR_MAX_PACK_FILE_BYTES (16u * 1024u * 1024u) /* one .rules file */
 #define NDR_MAX_INCLUDE_DEPTH 16u
-#define NDR_MAX_FILES 4096u            /* files in one compilation */
-#define NDR_MAX_COND_DEPTH 64u         /* nesting of and/or/not/any/all */
-#define NDR_MAX_ERRORS_PER_FILE 50u    /* diagnostics after which a file stops */
-#define NDR_MAX_REGEX_BYTES 4096u      /* one regex's source */
-#define NDR_MAX_STRING_BYTES 65536u    /* one quoted string or example */
+#define NDR_MAX_FILES 4096u         /* files in one compilation */
+#define NDR_MAX_COND_DEPTH 64u      /* nesting of and/or/not/any/all */
+#define NDR_MAX_ERRORS_PER_FILE 50u /* diagnostics after which a file stops */
+#define NDR_MAX_REGEX_BYTES 4096u   /* one regex's source */
+#define NDR_MAX_STRING_BYTES 65536u /* one quoted string or example */
 #define NDR_MAX_RULES 100000u
-#define NDR_MIN_ATOM_LEN 3u            /* shorter literals do not prefilter */
-#define NDR_MAX_ATOM_LEN 32u           /* longer literals are cut to this */
-#define NDR_MAX_DNF_TERMS 32u          /* shadowing analysis gives up beyond */
+#define NDR_MIN_ATOM_LEN 3u   /* shorter literals do not prefilter */
+#define NDR_MAX_ATOM_LEN 32u  /* longer literals are cut to this */
+#define NDR_MAX_DNF_TERMS 32u /* shadowing analysis gives up beyond */
 
 /* PCRE2 at match time */
 #define NDR_PCRE2_MATCH_LIMIT 100000u
@@ -27,10 +27,10 @@
 #define NDR_PCRE2_HEAP_LIMIT_KIB 4096u
 
 /* Records */
-#define NDR_MAX_LINE_BYTES (1024u * 1024u)     /* one input line */
-#define NDR_MAX_DIAG_BYTES (64u * 1024u)       /* diagnostic text kept per record */
-#define NDR_MAX_FIELD_BYTES (16u * 1024u)      /* any other record field */
-#define NDR_MAX_WRAP_DEPTH 8u                  /* nested replies unwrapped */
+#define NDR_MAX_LINE_BYTES (1024u * 1024u) /* one input line */
+#define NDR_MAX_DIAG_BYTES (64u * 1024u)   /* diagnostic text kept per record */
+#define NDR_MAX_FIELD_BYTES (16u * 1024u)  /* any other record field */
+#define NDR_MAX_WRAP_DEPTH 8u              /* nested replies unwrapped */
 #define NDR_MAX_EVIDENCE 16u
 
 /* Table files */

@@ -30,24 +30,24 @@ typedef struct ndr_tok {
 
 /* Values that can follow a field name in a condition. */
 typedef enum ast_vkind {
-  V_STRING,  /* "phrase" */
-  V_REGEX,   /* /re/flags: s = pattern source, flags = flag letters */
-  V_PATREF,  /* $name */
-  V_STATUS,  /* 5.7.1 or 5.7.900-5.7.999 (s, s2 = raw texts) */
-  V_NUMBER,  /* 550 or 550-554 */
-  V_WILD,    /* 5xx, 55x */
-  V_IDENT,   /* bounce, gmail */
+  V_STRING, /* "phrase" */
+  V_REGEX,  /* /re/flags: s = pattern source, flags = flag letters */
+  V_PATREF, /* $name */
+  V_STATUS, /* 5.7.1 or 5.7.900-5.7.999 (s, s2 = raw texts) */
+  V_NUMBER, /* 550 or 550-554 */
+  V_WILD,   /* 5xx, 55x */
+  V_IDENT,  /* bounce, gmail */
 } ast_vkind;
 
 typedef struct ast_value {
   ast_vkind kind;
-  ndr_tok tok;   /* first (or only) token */
-  ndr_tok tok2;  /* range end, when has_range */
+  ndr_tok tok;  /* first (or only) token */
+  ndr_tok tok2; /* range end, when has_range */
   int has_range;
   char *flags;   /* regex flags */
   ndr_span span; /* the whole value */
   /* filled by the checker */
-  uint32_t lo, hi;  /* status keys or reply codes */
+  uint32_t lo, hi;             /* status keys or reply codes */
   struct ast_pattern *pattern; /* resolved $name */
   uint32_t rx_flags;
 } ast_value;
@@ -71,7 +71,7 @@ typedef struct ast_cond {
   ndr_tok field;     /* leaf field name */
   ast_value *values; /* leaf values (1 unless C_IN) */
   size_t n_values;
-  int field_id;      /* filled by the checker: enum ndr_field or a pseudo */
+  int field_id; /* filled by the checker: enum ndr_field or a pseudo */
 } ast_cond;
 
 /* Pseudo fields that are not string fields of a record. */

@@ -21,7 +21,6 @@ struct yy_buffer_state *ndr_yy_scan_bytes(const char *bytes, int len,
                                           yyscan_t scanner);
 int ndr_yyparse(void *scanner, ndr_parse_ctx *ctx);
 
-
 ndr_span ndr_c_span(const ndr_parse_ctx *p, ndr_loc l) {
   ndr_span s = {p->file, l.off, l.end > l.off ? l.end - l.off : 1};
   return s;
@@ -150,7 +149,8 @@ ast_value *ndr_b_range(ndr_parse_ctx *p, ast_vkind kind, ndr_tok a, ndr_tok b) {
   if (!v) return NULL;
   v->tok2 = b;
   v->has_range = 1;
-  v->span = (ndr_span){a.span.file, a.span.off, b.span.off + b.span.len - a.span.off};
+  v->span =
+      (ndr_span){a.span.file, a.span.off, b.span.off + b.span.len - a.span.off};
   return v;
 }
 
@@ -221,9 +221,18 @@ void ndr_b_pack_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
   int *has = NULL;
   ndr_tok *dst = NULL;
   switch (which) {
-  case NDR_FLD_TITLE: has = &k->has_title; dst = &k->title; break;
-  case NDR_FLD_VERSION: has = &k->has_version; dst = &k->version; break;
-  case NDR_FLD_TIER: has = &k->has_tier; dst = &k->tier_tok; break;
+  case NDR_FLD_TITLE:
+    has = &k->has_title;
+    dst = &k->title;
+    break;
+  case NDR_FLD_VERSION:
+    has = &k->has_version;
+    dst = &k->version;
+    break;
+  case NDR_FLD_TIER:
+    has = &k->has_tier;
+    dst = &k->tier_tok;
+    break;
   case NDR_FLD_PRIORITY: {
     if (k->has_priority) goto dup;
     k->has_priority = 1;
@@ -231,14 +240,16 @@ void ndr_b_pack_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
     char *end = NULL;
     long pr = strtol(v.s, &end, 10);
     if (!end || *end || pr < -1000000 || pr > 1000000) {
-      ndr_c_diag(p->c, NDR_ERROR, v.span, "bad-priority",
-                 "priority must be a whole number between -1000000 and 1000000");
+      ndr_c_diag(
+          p->c, NDR_ERROR, v.span, "bad-priority",
+          "priority must be a whole number between -1000000 and 1000000");
       pr = 0;
     }
     k->priority = pr;
     return;
   }
-  default: return;
+  default:
+    return;
   }
   if (*has) goto dup;
   *has = 1;
@@ -293,12 +304,28 @@ void ndr_b_category_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
   int *has;
   ndr_tok *dst;
   switch (which) {
-  case NDR_FLD_MEANING: has = &c->has_meaning; dst = &c->meaning; break;
-  case NDR_FLD_FIXER: has = &c->has_fixer; dst = &c->fixer; break;
-  case NDR_FLD_RETRY: has = &c->has_retry; dst = &c->retry; break;
-  case NDR_FLD_ADVICE: has = &c->has_advice; dst = &c->advice; break;
-  case NDR_FLD_SISIMAI: has = &c->has_sisimai; dst = &c->sisimai; break;
-  default: return;
+  case NDR_FLD_MEANING:
+    has = &c->has_meaning;
+    dst = &c->meaning;
+    break;
+  case NDR_FLD_FIXER:
+    has = &c->has_fixer;
+    dst = &c->fixer;
+    break;
+  case NDR_FLD_RETRY:
+    has = &c->has_retry;
+    dst = &c->retry;
+    break;
+  case NDR_FLD_ADVICE:
+    has = &c->has_advice;
+    dst = &c->advice;
+    break;
+  case NDR_FLD_SISIMAI:
+    has = &c->has_sisimai;
+    dst = &c->sisimai;
+    break;
+  default:
+    return;
   }
   if (*has) {
     ndr_c_diag(p->c, NDR_ERROR, ndr_c_span(p, l), "duplicate-field",
@@ -345,12 +372,28 @@ void ndr_b_rule_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
   int *has;
   ndr_tok *dst;
   switch (which) {
-  case NDR_FLD_CATEGORY: has = &r->has_category; dst = &r->category; break;
-  case NDR_FLD_FIXER: has = &r->has_fixer; dst = &r->fixer; break;
-  case NDR_FLD_RETRY: has = &r->has_retry; dst = &r->retry; break;
-  case NDR_FLD_ADVICE: has = &r->has_advice; dst = &r->advice; break;
-  case NDR_FLD_MEANING: has = &r->has_meaning; dst = &r->meaning; break;
-  default: return;
+  case NDR_FLD_CATEGORY:
+    has = &r->has_category;
+    dst = &r->category;
+    break;
+  case NDR_FLD_FIXER:
+    has = &r->has_fixer;
+    dst = &r->fixer;
+    break;
+  case NDR_FLD_RETRY:
+    has = &r->has_retry;
+    dst = &r->retry;
+    break;
+  case NDR_FLD_ADVICE:
+    has = &r->has_advice;
+    dst = &r->advice;
+    break;
+  case NDR_FLD_MEANING:
+    has = &r->has_meaning;
+    dst = &r->meaning;
+    break;
+  default:
+    return;
   }
   if (*has) {
     ndr_c_diag(p->c, NDR_ERROR, ndr_c_span(p, l), "duplicate-field",

@@ -79,8 +79,8 @@ static const char *P(ndr_compiler *c, ndr_tok t) {
 /* ------------------------------------------------------ codes and names */
 
 static const char *const field_names[] = {
-    "text",  "reporting_mta", "remote_mta", "recipient",
-    "sender", "event",        "connector",  "server",
+    "text",   "reporting_mta", "remote_mta", "recipient",
+    "sender", "event",         "connector",  "server",
 };
 
 static int field_lookup(ndr_tok t) {
@@ -152,8 +152,10 @@ static const char *parse_status(const char *s, uint32_t *lo, uint32_t *hi,
 
 static const char *parse_reply(const char *s, size_t n, uint32_t *lo,
                                uint32_t *hi) {
-  if (n != 3) return "a reply code has three digits, e.g. 550, or a pattern like 5xx";
-  if (s[0] < '2' || s[0] > '5') return "the first digit of a reply code must be 2-5";
+  if (n != 3)
+    return "a reply code has three digits, e.g. 550, or a pattern like 5xx";
+  if (s[0] < '2' || s[0] > '5')
+    return "the first digit of a reply code must be 2-5";
   unsigned l = 0, h = 0;
   int seen_x = 0;
   for (size_t i = 0; i < 3; i++) {
@@ -163,7 +165,9 @@ static const char *parse_reply(const char *s, size_t n, uint32_t *lo,
       l = l * 10;
       h = h * 10 + 9;
     } else if (ch >= '0' && ch <= '9') {
-      if (seen_x) return "in a reply code pattern, x may only stand at the end (5xx, 55x)";
+      if (seen_x)
+        return "in a reply code pattern, x may only stand at the end (5xx, "
+               "55x)";
       l = l * 10 + (unsigned)(ch - '0');
       h = h * 10 + (unsigned)(ch - '0');
     } else {
@@ -191,14 +195,24 @@ static void check_regex(ndr_compiler *c, ast_value *v, int field) {
   uint32_t rxf = 0;
   for (const char *f = v->flags ? v->flags : ""; *f; f++) {
     switch (*f) {
-    case 'i': rxf |= NDR_RX_CASELESS; break;
-    case 'm': rxf |= NDR_RX_MULTILINE; break;
-    case 's': rxf |= NDR_RX_DOTALL; break;
-    case 'x': rxf |= NDR_RX_EXTENDED; break;
+    case 'i':
+      rxf |= NDR_RX_CASELESS;
+      break;
+    case 'm':
+      rxf |= NDR_RX_MULTILINE;
+      break;
+    case 's':
+      rxf |= NDR_RX_DOTALL;
+      break;
+    case 'x':
+      rxf |= NDR_RX_EXTENDED;
+      break;
     default:
       ndr_c_diag(c, NDR_ERROR,
-                 (ndr_span){v->span.file, v->span.off + 2 + (uint32_t)v->tok.len +
-                                              (uint32_t)(f - v->flags), 1},
+                 (ndr_span){v->span.file,
+                            v->span.off + 2 + (uint32_t)v->tok.len +
+                                (uint32_t)(f - v->flags),
+                            1},
                  "bad-regex-flag",
                  "unknown regex flag '%s'; flags are i, m, s and x",
                  ndr_c_printable(c, f, 1));
@@ -207,7 +221,8 @@ static void check_regex(ndr_compiler *c, ast_value *v, int field) {
   v->rx_flags = rxf;
   if (v->tok.len > NDR_MAX_REGEX_BYTES) {
     ndr_c_diag(c, NDR_ERROR, v->span, "regex-too-long",
-               "regular expression is longer than %u bytes", NDR_MAX_REGEX_BYTES);
+               "regular expression is longer than %u bytes",
+               NDR_MAX_REGEX_BYTES);
     return;
   }
   int ec;
@@ -250,7 +265,9 @@ static void check_text_value(ndr_compiler *c, ast_value *v, int field) {
       ndr_c_diag(c, NDR_ERROR, v->span, "empty-phrase",
                  "an empty phrase matches everything; remove the condition");
     break;
-  case V_REGEX: check_regex(c, v, field); break;
+  case V_REGEX:
+    check_regex(c, v, field);
+    break;
   case V_PATREF: {
     ast_pattern *p = find_pattern(c, v->tok);
     if (!p) {
@@ -264,7 +281,8 @@ static void check_text_value(ndr_compiler *c, ast_value *v, int field) {
     }
     break;
   }
-  default: break;
+  default:
+    break;
   }
 }
 
@@ -300,15 +318,17 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
     ast_value *v = &n->values[i];
     if (f == AST_F_STATUS) {
       if (v->kind != V_STATUS && !(v->kind == V_NUMBER && !v->has_range)) {
-        bad_value(c, v, "status takes a status code: 5.7.1, 5.7.*, 5.* or 5.7.900-5.7.999");
+        bad_value(
+            c, v,
+            "status takes a status code: 5.7.1, 5.7.*, 5.* or 5.7.900-5.7.999");
         continue;
       }
       int wild = 0, wild2 = 0;
       uint32_t lo, hi, lo2, hi2;
       const char *err = parse_status(v->tok.s, &lo, &hi, &wild);
       if (err) {
-        ndr_c_diag(c, NDR_ERROR, v->tok.span, "bad-status", "malformed status code '%s': %s",
-                   P(c, v->tok), err);
+        ndr_c_diag(c, NDR_ERROR, v->tok.span, "bad-status",
+                   "malformed status code '%s': %s", P(c, v->tok), err);
         continue;
       }
       if (v->has_range) {
@@ -319,8 +339,9 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
           continue;
         }
         if (wild || wild2) {
-          ndr_c_diag(c, NDR_ERROR, v->span, "bad-status",
-                     "a status range joins two exact codes, e.g. 5.7.900-5.7.999");
+          ndr_c_diag(
+              c, NDR_ERROR, v->span, "bad-status",
+              "a status range joins two exact codes, e.g. 5.7.900-5.7.999");
           continue;
         }
         if (lo2 < lo) {
@@ -340,7 +361,8 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         if (!err && v->has_range) {
           err = parse_reply(v->tok2.s, v->tok2.len, &lo2, &hi2);
           if (!err && lo2 < lo) {
-            ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply", "reply range ends before it starts");
+            ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply",
+                       "reply range ends before it starts");
             continue;
           }
           hi = hi2;
@@ -350,7 +372,8 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         continue;
       }
       if (err) {
-        ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply", "malformed reply code '%s': %s",
+        ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply",
+                   "malformed reply code '%s': %s",
                    ndr_c_printable(c, v->tok.s, v->tok.len), err);
         continue;
       }
@@ -358,13 +381,16 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
       v->hi = hi;
     } else if (f == AST_F_KIND) {
       if (v->kind != V_IDENT && v->kind != V_STRING) {
-        bad_value(c, v, "kind takes a record kind: line, bounce, delay, trace, autoreply or feedback");
+        bad_value(c, v,
+                  "kind takes a record kind: line, bounce, delay, trace, "
+                  "autoreply or feedback");
         continue;
       }
       int k = kind_lookup(v->tok.s);
       if (k < 0) {
         suggest s = {NULL, 99, v->tok.s};
-        for (int j = 0; j < NDR_KIND_COUNT_; j++) sug_try(&s, ndr_kind_name((ndr_kind)j));
+        for (int j = 0; j < NDR_KIND_COUNT_; j++)
+          sug_try(&s, ndr_kind_name((ndr_kind)j));
         ndr_c_diag(c, NDR_ERROR, v->span, "unknown-kind",
                    "unknown record kind '%s' (kinds are line, bounce, delay, "
                    "trace, autoreply and feedback)%s",
@@ -380,14 +406,17 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
       if (n->kind == C_IS || n->kind == C_IN) {
         if (v->kind != V_STRING && v->kind != V_IDENT)
           bad_value(c, v, "'is' and 'in' compare with quoted strings");
-      } else if (v->kind == V_STRING || v->kind == V_REGEX || v->kind == V_PATREF) {
+      } else if (v->kind == V_STRING || v->kind == V_REGEX ||
+                 v->kind == V_PATREF) {
         check_text_value(c, v, f);
       } else {
-        bad_value(c, v, "a text field takes a \"phrase\", a /regex/ or a $pattern");
+        bad_value(c, v,
+                  "a text field takes a \"phrase\", a /regex/ or a $pattern");
       }
     }
   }
-  if (n->kind == C_NONE && f != AST_F_STATUS && f != AST_F_REPLY && f >= NDR_F_COUNT_)
+  if (n->kind == C_NONE && f != AST_F_STATUS && f != AST_F_REPLY &&
+      f >= NDR_F_COUNT_)
     ndr_c_diag(c, NDR_ERROR, n->span, "bad-value",
                "'none' applies to status, reply and text fields");
   if ((n->kind == C_LEAF || n->kind == C_IS) && n->n_values > 1)
@@ -407,7 +436,9 @@ static void check_cond(ndr_compiler *c, ast_cond *n, unsigned depth) {
   case C_NOT:
     for (size_t i = 0; i < n->n_kids; i++) check_cond(c, n->kids[i], depth + 1);
     break;
-  default: check_leaf(c, n); break;
+  default:
+    check_leaf(c, n);
+    break;
   }
 }
 
@@ -423,7 +454,9 @@ static void check_providers(ndr_compiler *c, ast_cond *n, const ndr_ir *base) {
     ast_value *v = &n->values[i];
     int found = 0;
     for (ast_pack *k = c->packs; k && !found; k = k->next)
-      if (k->tier == NDR_TIER_PROVIDER && k->id.s && strcmp(k->id.s, v->tok.s) == 0) found = 1;
+      if (k->tier == NDR_TIER_PROVIDER && k->id.s &&
+          strcmp(k->id.s, v->tok.s) == 0)
+        found = 1;
     for (size_t j = 0; base && j < base->n_packs && !found; j++)
       if (base->packs[j].tier == NDR_TIER_PROVIDER &&
           strcmp(ndr_ir_str(base, base->packs[j].id), v->tok.s) == 0)
@@ -463,23 +496,29 @@ ndr_status ndr_c_check(ndr_compiler *c) {
   /* packs */
   for (ast_pack *k = c->packs; k; k = k->next) {
     if (k->has_tier) {
-      if (tok_eq(k->tier_tok, "site")) k->tier = NDR_TIER_SITE;
-      else if (tok_eq(k->tier_tok, "provider")) k->tier = NDR_TIER_PROVIDER;
-      else if (tok_eq(k->tier_tok, "fallback")) k->tier = NDR_TIER_FALLBACK;
+      if (tok_eq(k->tier_tok, "site"))
+        k->tier = NDR_TIER_SITE;
+      else if (tok_eq(k->tier_tok, "provider"))
+        k->tier = NDR_TIER_PROVIDER;
+      else if (tok_eq(k->tier_tok, "fallback"))
+        k->tier = NDR_TIER_FALLBACK;
       else
         ndr_c_diag(c, NDR_ERROR, k->tier_tok.span, "bad-tier",
                    "unknown tier '%s'; tiers are site, provider and fallback",
                    P(c, k->tier_tok));
     }
     if (!ident_ok(k->id))
-      ndr_c_diag(c, NDR_ERROR, k->span, "bad-pack-id",
-                 "a pack id is letters, digits, '_' and '-' (from the file name "
-                 "when there is no pack header): '%s'", P(c, k->id));
+      ndr_c_diag(
+          c, NDR_ERROR, k->span, "bad-pack-id",
+          "a pack id is letters, digits, '_' and '-' (from the file name "
+          "when there is no pack header): '%s'",
+          P(c, k->id));
     for (ast_pack *j = c->packs; j != k; j = j->next)
       if (j->id.len == k->id.len && memcmp(j->id.s, k->id.s, k->id.len) == 0) {
         ndr_c_diag(c, NDR_ERROR, k->span, "duplicate-pack",
                    "pack '%s' is already defined", P(c, k->id));
-        ndr_c_diag(c, NDR_NOTE, j->span, "duplicate-pack", "first defined here");
+        ndr_c_diag(c, NDR_NOTE, j->span, "duplicate-pack",
+                   "first defined here");
         break;
       }
     if (k->n_rules == 0 && k->n_categories == 0)
@@ -540,13 +579,13 @@ ndr_status ndr_c_check(ndr_compiler *c) {
     if (!r->id.s || !memchr(r->id.s, '.', r->id.len))
       ndr_c_diag(c, NDR_ERROR, r->id.span, "bad-rule-id",
                  "rule id '%s' must be dotted, e.g. '%s.%s'", P(c, r->id),
-                 r->pack ? P(c, r->pack->id) : "site",
-                 P(c, r->id));
+                 r->pack ? P(c, r->pack->id) : "site", P(c, r->id));
     for (ast_rule *q = c->rules; q != r; q = q->next)
       if (q->id.len == r->id.len && memcmp(q->id.s, r->id.s, r->id.len) == 0) {
         ndr_c_diag(c, NDR_ERROR, r->id.span, "duplicate-rule",
                    "rule id '%s' is already used", P(c, r->id));
-        ndr_c_diag(c, NDR_NOTE, q->id.span, "duplicate-rule", "first used here");
+        ndr_c_diag(c, NDR_NOTE, q->id.span, "duplicate-rule",
+                   "first used here");
         break;
       }
     /* a shipped rule keeps its id unless its pack is replaced */
@@ -569,7 +608,8 @@ ndr_status ndr_c_check(ndr_compiler *c) {
                  "rule '%s' says no category", P(c, r->id));
     } else if (!category_known(c, r->category, base)) {
       suggest s = {NULL, 99, r->category.s};
-      for (ast_category *k = c->categories; k; k = k->next) sug_try(&s, k->id.s);
+      for (ast_category *k = c->categories; k; k = k->next)
+        sug_try(&s, k->id.s);
       for (size_t j = 0; base && j < base->n_categories; j++)
         sug_try(&s, ndr_ir_str(base, base->categories[j].id));
       ndr_c_diag(c, NDR_ERROR, r->category.span, "unknown-category",
@@ -594,9 +634,11 @@ ndr_status ndr_c_check(ndr_compiler *c) {
                  P(c, r->id));
   }
 
-  for (ast_pack *k = c->packs; k; k = k->next) check_providers(c, k->applies, base);
+  for (ast_pack *k = c->packs; k; k = k->next)
+    check_providers(c, k->applies, base);
   for (ast_rule *r = c->rules; r; r = r->next)
-    for (size_t i = 0; i < r->n_whens; i++) check_providers(c, r->whens[i], base);
+    for (size_t i = 0; i < r->n_whens; i++)
+      check_providers(c, r->whens[i], base);
 
   for (ast_pattern *p = c->patterns; p; p = p->next)
     if (!p->uses)

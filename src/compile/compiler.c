@@ -46,7 +46,9 @@ void ndr_compiler_free(ndr_compiler *c) {
   free(c);
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) {
+  return s ? strdup(s) : NULL;
+}
 
 /*
  * Diagnostics are held until the end of a stage and then delivered sorted by
@@ -115,7 +117,9 @@ void ndr_compiler_set_diag(ndr_compiler *c, ndr_diag_fn fn, void *user) {
   c->user = user;
 }
 
-unsigned ndr_compiler_errors(const ndr_compiler *c) { return c->sink.errors; }
+unsigned ndr_compiler_errors(const ndr_compiler *c) {
+  return c->sink.errors;
+}
 unsigned ndr_compiler_warnings(const ndr_compiler *c) {
   return c->sink.warnings;
 }
@@ -177,7 +181,8 @@ static uint32_t add_src(ndr_compiler *c, const char *name, char *real,
   if (c->n_files >= NDR_MAX_FILES) {
     ndr_diag_report(&c->sink, NDR_ERROR, name, NULL, 0, 0, 0, "too-many-files",
                     "more than %u rule files in one compilation; this one is "
-                    "not read", NDR_MAX_FILES);
+                    "not read",
+                    NDR_MAX_FILES);
     free(real);
     free(text);
     return UINT32_MAX;
@@ -391,8 +396,7 @@ void ndr_c_include(ndr_parse_ctx *p, ndr_tok path) {
   if (p->pack) p->pack->n_items++;
   if (p->depth + 1 > NDR_MAX_INCLUDE_DEPTH) {
     ndr_c_diag(c, NDR_ERROR, path.span, "include-depth",
-               "includes nest deeper than %u levels",
-               NDR_MAX_INCLUDE_DEPTH);
+               "includes nest deeper than %u levels", NDR_MAX_INCLUDE_DEPTH);
     return;
   }
   if (memchr(path.s, '\0', path.len) || path.len == 0) {
@@ -454,8 +458,8 @@ ndr_status ndr_compiler_check(ndr_compiler *c) {
       ndr_c_example_shadow(c, t);
       ndr_table_free(t);
     } else {
-      ndr_diag_report(&c->sink, NDR_ERROR, NULL, NULL, 0, 0, 0, "internal-error",
-                      "cannot build the decision table: %s",
+      ndr_diag_report(&c->sink, NDR_ERROR, NULL, NULL, 0, 0, 0,
+                      "internal-error", "cannot build the decision table: %s",
                       err ? err : ndr_strerror(st));
     }
   }

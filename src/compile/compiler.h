@@ -21,9 +21,9 @@ typedef struct ndr_src {
   char *real; /* realpath, for read-once */
   char *text;
   size_t len;
-  unsigned errors; /* errors reported in this file */
+  unsigned errors;       /* errors reported in this file */
   struct ast_pack *pack; /* the pack the file was read into */
-  int capped;      /* the error cap was reached */
+  int capped;            /* the error cap was reached */
 } ndr_src;
 
 /* A diagnostic held back so that a run reports in file and line order. */
@@ -48,7 +48,7 @@ struct ndr_compiler {
   ast_pattern *patterns, **patterns_tail;
   unsigned n_packs;
   const ndr_table *base;
-  int checked;     /* check() ran */
+  int checked; /* check() ran */
   int check_status;
   /* the example texts of rules, lowered: filled by lower.c */
   ast_rule **rule_order; /* AST rules in evaluation order */

@@ -55,8 +55,9 @@ static unsigned line_of(ndr_compiler *c, ndr_span sp) {
   return line;
 }
 
-ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t, ndr_example_fn fn,
-                             void *user, unsigned *passed, unsigned *failed) {
+ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t,
+                             ndr_example_fn fn, void *user, unsigned *passed,
+                             unsigned *failed) {
   if (!c || !t) return NDR_ERR_ARG;
   unsigned np = 0, nf = 0;
   ex_run x;
@@ -72,8 +73,8 @@ ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t, ndr_example_fn
       res.file = c->files[e->span.file].path;
       unsigned col;
       size_t ls, ll;
-      ndr_locate(c->files[e->span.file].text, c->files[e->span.file].len, e->span.off,
-                 &res.line, &col, &ls, &ll);
+      ndr_locate(c->files[e->span.file].text, c->files[e->span.file].len,
+                 e->span.off, &res.line, &col, &ls, &ll);
       res.col = col;
       res.rule_id = r->id.s;
       res.counter = e->counter;
@@ -88,7 +89,8 @@ ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t, ndr_example_fn
         np++;
       } else {
         nf++;
-        const char *txt = ndr_c_printable(c, e->text, e->len > 80 ? 80 : e->len);
+        const char *txt =
+            ndr_c_printable(c, e->text, e->len > 80 ? 80 : e->len);
         if (e->counter)
           ndr_c_diag(c, NDR_ERROR, e->span, "counterexample-matched",
                      "counterexample is classified by rule '%s' itself: %s%s",
@@ -99,9 +101,11 @@ ndr_status ndr_compiler_test(ndr_compiler *c, const ndr_table *t, ndr_example_fn
                      r->id.s, txt, e->len > 80 ? "..." : "");
         else
           ndr_c_diag(c, NDR_ERROR, e->span, "example-stolen",
-                     "example of rule '%s' is classified by %s rule '%s' (%s:%u): %s%s",
-                     r->id.s, got < r->ir_index ? "earlier" : "later", res.got_rule,
-                     res.got_file, res.got_line, txt, e->len > 80 ? "..." : "");
+                     "example of rule '%s' is classified by %s rule '%s' "
+                     "(%s:%u): %s%s",
+                     r->id.s, got < r->ir_index ? "earlier" : "later",
+                     res.got_rule, res.got_file, res.got_line, txt,
+                     e->len > 80 ? "..." : "");
       }
       if (fn) fn(user, &res);
     }
@@ -135,12 +139,14 @@ void ndr_c_example_shadow(ndr_compiler *c, const ndr_table *t) {
       }
     }
     if (positives && stolen == positives)
-      ndr_c_diag(c, NDR_WARNING, r->id.span, "shadowed-rule",
-                 "rule '%s' never wins on its own examples: earlier rule%s such "
-                 "as '%s' (%s:%u) take%s all %zu of them",
-                 r->id.s, positives > 1 ? "s" : "", ndr_ir_str(ir, ir->rules[thief].id),
-                 ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line,
-                 positives > 1 ? "" : "s", positives);
+      ndr_c_diag(
+          c, NDR_WARNING, r->id.span, "shadowed-rule",
+          "rule '%s' never wins on its own examples: earlier rule%s such "
+          "as '%s' (%s:%u) take%s all %zu of them",
+          r->id.s, positives > 1 ? "s" : "",
+          ndr_ir_str(ir, ir->rules[thief].id),
+          ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line,
+          positives > 1 ? "" : "s", positives);
   }
   ex_close(&x);
 }

@@ -47,8 +47,10 @@ static void line_col(lower_ctx *L, ndr_span sp, uint32_t *line, uint32_t *col) {
   size_t lo = 0, hi = L->n_lines[sp.file];
   while (lo + 1 < hi) {
     size_t mid = (lo + hi) / 2;
-    if (ls[mid] <= sp.off) lo = mid;
-    else hi = mid;
+    if (ls[mid] <= sp.off)
+      lo = mid;
+    else
+      hi = mid;
   }
   *line = (uint32_t)lo + 1;
   uint32_t c = sp.off - ls[lo] + 1;
@@ -77,7 +79,8 @@ static uint32_t node(lower_ctx *L, uint8_t op, uint8_t field, uint32_t a,
   return i;
 }
 
-static uint32_t group(lower_ctx *L, uint8_t op, uint32_t *kids, size_t n, ndr_span sp) {
+static uint32_t group(lower_ctx *L, uint8_t op, uint32_t *kids, size_t n,
+                      ndr_span sp) {
   if (n == 1) return kids[0];
   uint32_t k = ndr_ir_add_kids(L->ir, kids, n);
   if (k == NDR_NONE) {
@@ -87,7 +90,8 @@ static uint32_t group(lower_ctx *L, uint8_t op, uint32_t *kids, size_t n, ndr_sp
   return node(L, op, 0, k, (uint32_t)n, sp);
 }
 
-static uint32_t text_value(lower_ctx *L, const ast_value *v, int field, ndr_span sp) {
+static uint32_t text_value(lower_ctx *L, const ast_value *v, int field,
+                           ndr_span sp) {
   if (v->kind == V_PATREF) {
     if (!v->pattern) return NDR_NONE;
     return text_value(L, &v->pattern->value, field, sp);
@@ -101,7 +105,8 @@ static uint32_t text_value(lower_ctx *L, const ast_value *v, int field, ndr_span
     }
     return node(L, NDR_OP_REGEX, (uint8_t)field, r, 0, sp);
   }
-  return node(L, NDR_OP_PHRASE, (uint8_t)field, str(L, v->tok.s, v->tok.len), 0, sp);
+  return node(L, NDR_OP_PHRASE, (uint8_t)field, str(L, v->tok.s, v->tok.len), 0,
+              sp);
 }
 
 static uint32_t lower_cond(lower_ctx *L, const ast_cond *n) {
@@ -116,8 +121,8 @@ static uint32_t lower_cond(lower_ctx *L, const ast_cond *n) {
     }
     for (size_t i = 0; i < n->n_kids; i++) kids[i] = lower_cond(L, n->kids[i]);
     uint32_t r = L->oom ? NDR_NONE
-                        : group(L, n->kind == C_AND ? NDR_OP_AND : NDR_OP_OR, kids,
-                                n->n_kids, n->span);
+                        : group(L, n->kind == C_AND ? NDR_OP_AND : NDR_OP_OR,
+                                kids, n->n_kids, n->span);
     free(kids);
     return r;
   }
@@ -125,8 +130,10 @@ static uint32_t lower_cond(lower_ctx *L, const ast_cond *n) {
     uint32_t k = lower_cond(L, n->kids[0]);
     return L->oom ? NDR_NONE : node(L, NDR_OP_NOT, 0, k, 0, n->span);
   }
-  case C_PATREF: return text_value(L, &n->values[0], NDR_F_TEXT, n->span);
-  default: break;
+  case C_PATREF:
+    return text_value(L, &n->values[0], NDR_F_TEXT, n->span);
+  default:
+    break;
   }
   int f = n->field_id;
   if (n->kind == C_NONE) {
@@ -146,16 +153,21 @@ static uint32_t lower_cond(lower_ctx *L, const ast_cond *n) {
   }
   for (size_t i = 0; i < n->n_values; i++) {
     const ast_value *v = &n->values[i];
-    if (f == AST_F_STATUS) kids[i] = node(L, NDR_OP_STATUS, 0, v->lo, v->hi, v->span);
-    else if (f == AST_F_REPLY) kids[i] = node(L, NDR_OP_REPLY, 0, v->lo, v->hi, v->span);
+    if (f == AST_F_STATUS)
+      kids[i] = node(L, NDR_OP_STATUS, 0, v->lo, v->hi, v->span);
+    else if (f == AST_F_REPLY)
+      kids[i] = node(L, NDR_OP_REPLY, 0, v->lo, v->hi, v->span);
     else if (f == AST_F_PROVIDER)
-      kids[i] = node(L, NDR_OP_PROVIDER, 0, str(L, v->tok.s, v->tok.len), 0, v->span);
+      kids[i] =
+          node(L, NDR_OP_PROVIDER, 0, str(L, v->tok.s, v->tok.len), 0, v->span);
     else if (n->kind == C_IS || n->kind == C_IN)
-      kids[i] = node(L, NDR_OP_EQUALS, (uint8_t)f, str(L, v->tok.s, v->tok.len), 0, v->span);
+      kids[i] = node(L, NDR_OP_EQUALS, (uint8_t)f, str(L, v->tok.s, v->tok.len),
+                     0, v->span);
     else
       kids[i] = text_value(L, v, f, v->span);
   }
-  uint32_t r = L->oom ? NDR_NONE : group(L, NDR_OP_OR, kids, n->n_values, n->span);
+  uint32_t r =
+      L->oom ? NDR_NONE : group(L, NDR_OP_OR, kids, n->n_values, n->span);
   free(kids);
   return r;
 }
@@ -163,11 +175,11 @@ static uint32_t lower_cond(lower_ctx *L, const ast_cond *n) {
 /* ------------------------------------------------------------ ordering */
 
 typedef struct pack_slot {
-  ast_pack *src;          /* NULL for a base pack */
+  ast_pack *src; /* NULL for a base pack */
   uint32_t base_index;
   ndr_tier tier;
   long priority;
-  unsigned order;         /* source load order, or n_src + base index */
+  unsigned order; /* source load order, or n_src + base index */
 } pack_slot;
 
 static int cmp_slot(const void *a, const void *b) {
@@ -179,7 +191,8 @@ static int cmp_slot(const void *a, const void *b) {
 
 static uint32_t find_category(const ndr_ir *ir, const char *id) {
   for (size_t i = 0; i < ir->n_categories; i++)
-    if (strcmp(ndr_ir_str(ir, ir->categories[i].id), id) == 0) return (uint32_t)i;
+    if (strcmp(ndr_ir_str(ir, ir->categories[i].id), id) == 0)
+      return (uint32_t)i;
   return NDR_NONE;
 }
 
@@ -201,7 +214,8 @@ ndr_status ndr_c_lower(ndr_compiler *c, ndr_ir *ir) {
     cat.meaning = k->has_meaning ? str(&L, k->meaning.s, k->meaning.len) : 0;
     cat.advice = k->has_advice ? str(&L, k->advice.s, k->advice.len) : 0;
     cat.sisimai = k->has_sisimai ? str(&L, k->sisimai.s, k->sisimai.len) : 0;
-    cat.file = str(&L, c->files[k->id.span.file].path, strlen(c->files[k->id.span.file].path));
+    cat.file = str(&L, c->files[k->id.span.file].path,
+                   strlen(c->files[k->id.span.file].path));
     cat.fixer = k->has_fixer ? ndr_fixer_parse(k->fixer.s) : NDR_FIXER_UNKNOWN;
     cat.retry = k->has_retry ? ndr_retry_parse(k->retry.s) : NDR_RETRY_NO;
     uint32_t col;
@@ -213,7 +227,8 @@ ndr_status ndr_c_lower(ndr_compiler *c, ndr_ir *ir) {
     const ndr_ir_category *b = &base->categories[j];
     if (find_category(ir, ndr_ir_str(base, b->id)) != NDR_NONE) continue;
     ndr_ir_category cat = *b;
-#define COPY(f) cat.f = str(&L, ndr_ir_str(base, b->f), strlen(ndr_ir_str(base, b->f)))
+#define COPY(f)                                                                \
+  cat.f = str(&L, ndr_ir_str(base, b->f), strlen(ndr_ir_str(base, b->f)))
     COPY(id);
     COPY(meaning);
     COPY(advice);
@@ -287,45 +302,62 @@ ndr_status ndr_c_lower(ndr_compiler *c, ndr_ir *ir) {
         } else {
           uint32_t *kids = malloc(r->n_whens * sizeof *kids);
           if (!kids) goto done;
-          for (size_t i = 0; i < r->n_whens; i++) kids[i] = lower_cond(&L, r->whens[i]);
-          x.cond = L.oom ? NDR_NONE : group(&L, NDR_OP_AND, kids, r->n_whens, r->span);
+          for (size_t i = 0; i < r->n_whens; i++)
+            kids[i] = lower_cond(&L, r->whens[i]);
+          x.cond = L.oom ? NDR_NONE
+                         : group(&L, NDR_OP_AND, kids, r->n_whens, r->span);
           free(kids);
         }
         r->ir_index = ndr_ir_add_rule(ir, &x);
-        if (r->ir_index == NDR_NONE) L.oom = 1;
-        else c->rule_order[c->n_rule_order++] = r;
+        if (r->ir_index == NDR_NONE)
+          L.oom = 1;
+        else
+          c->rule_order[c->n_rule_order++] = r;
       }
     } else {
       const ndr_ir_pack *b = &base->packs[sl->base_index];
       p = *b;
       p.id = str(&L, ndr_ir_str(base, b->id), strlen(ndr_ir_str(base, b->id)));
-      p.title = str(&L, ndr_ir_str(base, b->title), strlen(ndr_ir_str(base, b->title)));
-      p.version = str(&L, ndr_ir_str(base, b->version), strlen(ndr_ir_str(base, b->version)));
-      p.file = str(&L, ndr_ir_str(base, b->file), strlen(ndr_ir_str(base, b->file)));
-      p.applies = b->applies == NDR_NONE ? NDR_NONE : ndr_ir_copy_tree(ir, base, b->applies);
+      p.title = str(&L, ndr_ir_str(base, b->title),
+                    strlen(ndr_ir_str(base, b->title)));
+      p.version = str(&L, ndr_ir_str(base, b->version),
+                      strlen(ndr_ir_str(base, b->version)));
+      p.file =
+          str(&L, ndr_ir_str(base, b->file), strlen(ndr_ir_str(base, b->file)));
+      p.applies = b->applies == NDR_NONE
+                      ? NDR_NONE
+                      : ndr_ir_copy_tree(ir, base, b->applies);
       pidx = ndr_ir_add_pack(ir, &p);
       if (pidx == NDR_NONE) break;
       for (size_t j = 0; j < base->n_rules && !L.oom; j++) {
         const ndr_ir_rule *br = &base->rules[j];
         if (br->pack != sl->base_index) continue;
         ndr_ir_rule x = *br;
-        x.id = str(&L, ndr_ir_str(base, br->id), strlen(ndr_ir_str(base, br->id)));
-        x.file = str(&L, ndr_ir_str(base, br->file), strlen(ndr_ir_str(base, br->file)));
-        x.advice = br->advice ? str(&L, ndr_ir_str(base, br->advice), strlen(ndr_ir_str(base, br->advice))) : 0;
-        x.meaning = br->meaning ? str(&L, ndr_ir_str(base, br->meaning), strlen(ndr_ir_str(base, br->meaning))) : 0;
+        x.id =
+            str(&L, ndr_ir_str(base, br->id), strlen(ndr_ir_str(base, br->id)));
+        x.file = str(&L, ndr_ir_str(base, br->file),
+                     strlen(ndr_ir_str(base, br->file)));
+        x.advice = br->advice ? str(&L, ndr_ir_str(base, br->advice),
+                                    strlen(ndr_ir_str(base, br->advice)))
+                              : 0;
+        x.meaning = br->meaning ? str(&L, ndr_ir_str(base, br->meaning),
+                                      strlen(ndr_ir_str(base, br->meaning)))
+                                : 0;
         x.pack = pidx;
         const char *cid = ndr_ir_str(base, base->categories[br->category].id);
         x.category = find_category(ir, cid);
         if (x.category == NDR_NONE) {
-          ndr_diag_report(&c->sink, NDR_ERROR, ndr_ir_str(base, br->file), NULL, 0, 0, 0,
-                          "unknown-category",
-                          "shipped rule '%s' uses category '%s', which the packs "
-                          "that replace the shipped ones no longer declare",
-                          ndr_ir_str(base, br->id), cid);
+          ndr_diag_report(
+              &c->sink, NDR_ERROR, ndr_ir_str(base, br->file), NULL, 0, 0, 0,
+              "unknown-category",
+              "shipped rule '%s' uses category '%s', which the packs "
+              "that replace the shipped ones no longer declare",
+              ndr_ir_str(base, br->id), cid);
           st = NDR_ERR_RULES;
           goto done;
         }
-        x.cond = br->cond == NDR_NONE ? NDR_NONE : ndr_ir_copy_tree(ir, base, br->cond);
+        x.cond = br->cond == NDR_NONE ? NDR_NONE
+                                      : ndr_ir_copy_tree(ir, base, br->cond);
         if (br->cond != NDR_NONE && x.cond == NDR_NONE) L.oom = 1;
         if (ndr_ir_add_rule(ir, &x) == NDR_NONE) L.oom = 1;
       }

@@ -134,19 +134,25 @@ static int implies(const ndr_ir *ir, uint32_t b, uint32_t a) {
   if (x->op == y->op) {
     switch (x->op) {
     case NDR_OP_STATUS:
-    case NDR_OP_REPLY: return y->a <= x->a && x->b <= y->b;
-    case NDR_OP_KIND: return (x->a & ~y->a) == 0;
+    case NDR_OP_REPLY:
+      return y->a <= x->a && x->b <= y->b;
+    case NDR_OP_KIND:
+      return (x->a & ~y->a) == 0;
     case NDR_OP_PHRASE:
-      return x->field == y->field && contains_ci(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a));
+      return x->field == y->field &&
+             contains_ci(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a));
     case NDR_OP_REGEX:
       return x->field == y->field &&
              ir->regexes[x->a].flags == ir->regexes[y->a].flags &&
              strcmp(ndr_ir_str(ir, ir->regexes[x->a].pattern),
                     ndr_ir_str(ir, ir->regexes[y->a].pattern)) == 0;
     case NDR_OP_EQUALS:
-      return x->field == y->field && strcasecmp(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a)) == 0;
-    case NDR_OP_PROVIDER: return strcmp(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a)) == 0;
-    default: break;
+      return x->field == y->field &&
+             strcasecmp(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a)) == 0;
+    case NDR_OP_PROVIDER:
+      return strcmp(ndr_ir_str(ir, x->a), ndr_ir_str(ir, y->a)) == 0;
+    default:
+      break;
     }
   }
   if (x->op == NDR_OP_EQUALS && y->op == NDR_OP_PHRASE && x->field == y->field)
@@ -166,7 +172,8 @@ static int implies(const ndr_ir *ir, uint32_t b, uint32_t a) {
 static int conj_implies(const ndr_ir *ir, const conj *b, const conj *a) {
   for (size_t i = 0; i < a->n; i++) {
     int ok = 0;
-    for (size_t j = 0; j < b->n && !ok; j++) ok = implies(ir, b->lit[j], a->lit[i]);
+    for (size_t j = 0; j < b->n && !ok; j++)
+      ok = implies(ir, b->lit[j], a->lit[i]);
     if (!ok) return 0;
   }
   return 1;
@@ -176,7 +183,8 @@ static int subsumes(const ndr_ir *ir, const dnf *A, const dnf *B) {
   if (A->unknown || B->unknown || B->n == 0) return 0;
   for (size_t i = 0; i < B->n; i++) {
     int ok = 0;
-    for (size_t j = 0; j < A->n && !ok; j++) ok = conj_implies(ir, &B->t[i], &A->t[j]);
+    for (size_t j = 0; j < A->n && !ok; j++)
+      ok = conj_implies(ir, &B->t[i], &A->t[j]);
     if (!ok) return 0;
   }
   return 1;
@@ -193,8 +201,10 @@ void ndr_c_shadow(ndr_compiler *c, const ndr_ir *ir) {
     return;
   }
   for (size_t r = 0; r < ir->n_rules; r++) {
-    if (ir->rules[r].cond == NDR_NONE) always[r] = 1;
-    else dnf_from(ir, ir->rules[r].cond, &d[r], 0);
+    if (ir->rules[r].cond == NDR_NONE)
+      always[r] = 1;
+    else
+      dnf_from(ir, ir->rules[r].cond, &d[r], 0);
   }
   for (size_t i = 0; i < n; i++) {
     ast_rule *rb = c->rule_order[i];
@@ -208,7 +218,8 @@ void ndr_c_shadow(ndr_compiler *c, const ndr_ir *ir) {
         ndr_c_diag(c, NDR_WARNING, rb->id.span, "shadowed-rule",
                    "rule '%s' can never win: earlier rule '%s' (%s:%u) matches "
                    "everything it can match",
-                   ndr_c_printable(c, rb->id.s, rb->id.len), ndr_ir_str(ir, ir->rules[a].id),
+                   ndr_c_printable(c, rb->id.s, rb->id.len),
+                   ndr_ir_str(ir, ir->rules[a].id),
                    ndr_ir_str(ir, ir->rules[a].file), ir->rules[a].line);
         break;
       }

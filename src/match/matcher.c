@@ -23,8 +23,8 @@
 
 struct ndr_matcher {
   const ndr_table *t;
-  uint64_t *hits; /* atom bits */
-  uint64_t *cand; /* rule bits */
+  uint64_t *hits;      /* atom bits */
+  uint64_t *cand;      /* rule bits */
   uint8_t *pack_state; /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
@@ -74,7 +74,9 @@ void ndr_matcher_free(ndr_matcher *m) {
   free(m);
 }
 
-uint32_t ndr_matcher_last_rule(const ndr_matcher *m) { return m->last_rule; }
+uint32_t ndr_matcher_last_rule(const ndr_matcher *m) {
+  return m->last_rule;
+}
 
 /* ------------------------------------------------------------ evaluation */
 
@@ -99,7 +101,8 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   const ndr_ir_node *x = &ir->nodes[n];
   const ndr_record *r = m->rec;
   switch (x->op) {
-  case NDR_OP_TRUE: return 1;
+  case NDR_OP_TRUE:
+    return 1;
   case NDR_OP_AND:
     for (uint32_t i = 0; i < x->b; i++)
       if (!eval(m, ir->kids[x->a + i], ev)) return 0;
@@ -177,11 +180,13 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   }
   case NDR_OP_PROVIDER: {
     uint32_t p = provider_of(m);
-    int v = p != NDR_NONE && strcmp(ndr_ir_str(ir, ir->packs[p].id), ndr_ir_str(ir, x->a)) == 0;
+    int v = p != NDR_NONE &&
+            strcmp(ndr_ir_str(ir, ir->packs[p].id), ndr_ir_str(ir, x->a)) == 0;
     if (v && ev) add_ev(m, n, SIZE_MAX, 0);
     return v;
   }
-  default: return 0;
+  default:
+    return 0;
   }
 }
 
@@ -198,7 +203,8 @@ static int pack_applies(ndr_matcher *m, uint32_t p) {
 /* The first provider-tier pack (in evaluation order) that applies. */
 static uint32_t provider_of(ndr_matcher *m) {
   if (m->provider_state == 2) return m->provider_pack;
-  if (m->provider_state == 1) return NDR_NONE; /* `provider is` inside applies */
+  if (m->provider_state == 1)
+    return NDR_NONE; /* `provider is` inside applies */
   m->provider_state = 1;
   m->provider_pack = NDR_NONE;
   const ndr_ir *ir = &m->t->ir;
@@ -223,7 +229,8 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
   memset(m->hits, 0, t->atom_words * sizeof *m->hits);
   const ndr_buf *text = &r->f[NDR_F_TEXT];
   if (t->n_atoms) ndr_ac_scan(t->ac, ndr_buf_str(text), text->len, m->hits);
-  const uint64_t *st = ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(r));
+  const uint64_t *st =
+      ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(r));
   const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, (uint32_t)r->reply);
   memcpy(m->cand, t->text_any, t->words * sizeof *m->cand);
   for (size_t w = 0; w < t->atom_words; w++) {
@@ -248,19 +255,23 @@ static void fill_unknown_why(ndr_matcher *m, const ndr_record *r) {
   char st[16];
   int has_status = ndr_record_status(r, st, sizeof st);
   if (r->f[NDR_F_TEXT].len == 0) {
-    ndr_buf_adds(w, "No rule matched: the record has no diagnostic text to judge.");
+    ndr_buf_adds(
+        w, "No rule matched: the record has no diagnostic text to judge.");
   } else if (!has_status && !r->reply) {
     ndr_buf_adds(w, "No rule matched: the diagnostic has neither an SMTP reply "
                     "code nor an enhanced status code, and no rule recognises "
                     "its wording; a site rule can classify it.");
   } else if (!has_status) {
-    ndr_buf_printf(w, "No rule matched: the diagnostic has reply code %d but no "
-                      "enhanced status code, and no rule recognises its "
-                      "wording; a site rule can classify it.", r->reply);
-  } else {
-    ndr_buf_printf(w, "No rule matched status %s%s%.0d with this wording; a "
-                      "site rule can classify it.", st, r->reply ? " and reply " : "",
+    ndr_buf_printf(w,
+                   "No rule matched: the diagnostic has reply code %d but no "
+                   "enhanced status code, and no rule recognises its "
+                   "wording; a site rule can classify it.",
                    r->reply);
+  } else {
+    ndr_buf_printf(w,
+                   "No rule matched status %s%s%.0d with this wording; a "
+                   "site rule can classify it.",
+                   st, r->reply ? " and reply " : "", r->reply);
   }
 }
 
@@ -295,7 +306,8 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
     out->category = "unknown";
     out->fixer = "unknown";
     out->retry = "no";
-    out->advice = "Read the diagnostic text; if it recurs, add a site rule so that ndrsift can classify it.";
+    out->advice = "Read the diagnostic text; if it recurs, add a site rule so "
+                  "that ndrsift can classify it.";
     out->meaning = "nothing in the record says why";
     /* a table may declare its own `unknown` category with better text */
     for (size_t c = 0; c < ir->n_categories; c++)
@@ -304,7 +316,8 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
         out->fixer = ndr_fixer_name(k->fixer);
         out->retry = ndr_retry_name(k->retry);
         if (*ndr_ir_str(ir, k->advice)) out->advice = ndr_ir_str(ir, k->advice);
-        if (*ndr_ir_str(ir, k->meaning)) out->meaning = ndr_ir_str(ir, k->meaning);
+        if (*ndr_ir_str(ir, k->meaning))
+          out->meaning = ndr_ir_str(ir, k->meaning);
         out->sisimai = str_or_null(ir, k->sisimai);
       }
     fill_unknown_why(m, r);
@@ -326,8 +339,11 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   out->evidence = m->ev;
   out->n_evidence = m->n_ev;
   ndr_buf *w = &m->why;
-  const char *meaning = out->meaning && *out->meaning ? out->meaning : out->category;
-  ndr_buf_addc(w, (char)(meaning[0] >= 'a' && meaning[0] <= 'z' ? meaning[0] - 32 : meaning[0]));
+  const char *meaning =
+      out->meaning && *out->meaning ? out->meaning : out->category;
+  ndr_buf_addc(w,
+               (char)(meaning[0] >= 'a' && meaning[0] <= 'z' ? meaning[0] - 32
+                                                             : meaning[0]));
   ndr_buf_adds(w, meaning + 1);
   ndr_buf_printf(w, " (rule %s matched ", out->rule_id);
   if (m->n_ev == 0) ndr_buf_adds(w, "every record of its pack");
@@ -337,7 +353,8 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
     if (i) ndr_buf_adds(w, i + 1 == m->n_ev ? " and " : ", ");
     /* a text match reads best as the words it found, not as the regex */
     if (e->offset != SIZE_MAX && e->offset < text->len && e->length &&
-        e->length <= text->len - e->offset && strncmp(e->what, "status", 6) != 0) {
+        e->length <= text->len - e->offset &&
+        strncmp(e->what, "status", 6) != 0) {
       size_t n = e->length > 80 ? 80 : e->length;
       ndr_buf_addc(w, '"');
       ndr_buf_add_printable(w, text->p + e->offset, n);
@@ -355,7 +372,8 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
  * The baseline the benchmark compares against: every rule in evaluation
  * order, every regex run, no literal prefilter and no index.
  */
-ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r, uint32_t *rule) {
+ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r,
+                              uint32_t *rule) {
   if (!m || !r || !rule) return NDR_ERR_ARG;
   const ndr_ir *ir = &m->t->ir;
   m->rec = r;
@@ -415,7 +433,8 @@ static void out_line(ndr_write_fn fn, void *user, ndr_buf *b) {
   ndr_buf_clear(b);
 }
 
-ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, void *user) {
+ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn,
+                       void *user) {
   if (!m || !r || !fn) return NDR_ERR_ARG;
   const ndr_table *t = m->t;
   const ndr_ir *ir = &t->ir;
@@ -428,12 +447,17 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, voi
   out_line(fn, user, &b);
   ndr_buf_printf(&b, "  kind      %s", ndr_kind_name(r->kind));
   out_line(fn, user, &b);
-  if (r->reply) ndr_buf_printf(&b, "  reply     %d", r->reply);
-  else ndr_buf_adds(&b, "  reply     (none)");
+  if (r->reply)
+    ndr_buf_printf(&b, "  reply     %d", r->reply);
+  else
+    ndr_buf_adds(&b, "  reply     (none)");
   out_line(fn, user, &b);
-  ndr_buf_printf(&b, "  status    %s", ndr_record_status(r, st, sizeof st) ? st : "(none)");
+  ndr_buf_printf(&b, "  status    %s",
+                 ndr_record_status(r, st, sizeof st) ? st : "(none)");
   out_line(fn, user, &b);
-  ndr_buf_printf(&b, "  provider  %s", prov == NDR_NONE ? "(none)" : ndr_ir_str(ir, ir->packs[prov].id));
+  ndr_buf_printf(&b, "  provider  %s",
+                 prov == NDR_NONE ? "(none)"
+                                  : ndr_ir_str(ir, ir->packs[prov].id));
   out_line(fn, user, &b);
   for (int f = 0; f < NDR_F_COUNT_; f++) {
     if (!r->f[f].len) continue;
@@ -442,17 +466,22 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, voi
     out_line(fn, user, &b);
   }
   size_t nlit = 0;
-  for (size_t w = 0; w < t->atom_words; w++) nlit += (size_t)__builtin_popcountll(m->hits[w]);
+  for (size_t w = 0; w < t->atom_words; w++)
+    nlit += (size_t)__builtin_popcountll(m->hits[w]);
   size_t ncand = 0;
-  for (size_t w = 0; w < t->words; w++) ncand += (size_t)__builtin_popcountll(m->cand[w]);
-  ndr_buf_printf(&b, "index: %zu of %zu rules are candidates (by status, reply and %zu literal%s found in the text)",
+  for (size_t w = 0; w < t->words; w++)
+    ncand += (size_t)__builtin_popcountll(m->cand[w]);
+  ndr_buf_printf(&b,
+                 "index: %zu of %zu rules are candidates (by status, reply and "
+                 "%zu literal%s found in the text)",
                  ncand, ir->n_rules, nlit, nlit == 1 ? "" : "s");
   out_line(fn, user, &b);
   ndr_buf_adds(&b, "packs:");
   out_line(fn, user, &b);
   for (uint32_t p = 0; p < ir->n_packs; p++) {
     const ndr_ir_pack *k = &ir->packs[p];
-    ndr_buf_printf(&b, "  %-14s %s", ndr_ir_str(ir, k->id), pack_applies(m, p) ? "applies" : "does not apply");
+    ndr_buf_printf(&b, "  %-14s %s", ndr_ir_str(ir, k->id),
+                   pack_applies(m, p) ? "applies" : "does not apply");
     if (k->applies != NDR_NONE) {
       ndr_buf_adds(&b, ": ");
       explain_eval(m, k->applies, &b, 0);
@@ -467,8 +496,9 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, voi
     const ndr_ir_rule *rule = &ir->rules[ri];
     int applies = pack_applies(m, rule->pack);
     int v = 0;
-    ndr_buf_printf(&b, "  %s  (%s:%u) -> %s", ndr_ir_str(ir, rule->id), ndr_ir_str(ir, rule->file),
-                   rule->line, ndr_ir_str(ir, ir->categories[rule->category].id));
+    ndr_buf_printf(&b, "  %s  (%s:%u) -> %s", ndr_ir_str(ir, rule->id),
+                   ndr_ir_str(ir, rule->file), rule->line,
+                   ndr_ir_str(ir, ir->categories[rule->category].id));
     out_line(fn, user, &b);
     ndr_buf_adds(&b, "      ");
     if (rule->cond == NDR_NONE) {
@@ -478,17 +508,23 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, voi
       v = explain_eval(m, rule->cond, &b, 0);
     }
     out_line(fn, user, &b);
-    if (!applies) ndr_buf_adds(&b, "      => no: its pack does not apply to this record");
-    else if (v && win == NDR_NONE) ndr_buf_adds(&b, "      => MATCHES: this rule decides");
-    else if (v) ndr_buf_adds(&b, "      => matches too, but an earlier rule decided");
-    else ndr_buf_adds(&b, "      => no");
+    if (!applies)
+      ndr_buf_adds(&b, "      => no: its pack does not apply to this record");
+    else if (v && win == NDR_NONE)
+      ndr_buf_adds(&b, "      => MATCHES: this rule decides");
+    else if (v)
+      ndr_buf_adds(&b, "      => matches too, but an earlier rule decided");
+    else
+      ndr_buf_adds(&b, "      => no");
     if (applies && v && win == NDR_NONE) win = ri;
     out_line(fn, user, &b);
   }
   ndr_verdict vd;
   ndr_classify(m, r, &vd);
   ndr_buf_printf(&b, "verdict: %s", vd.category);
-  if (vd.rule_id) ndr_buf_printf(&b, " by rule %s (%s:%u)", vd.rule_id, vd.rule_file, vd.rule_line);
+  if (vd.rule_id)
+    ndr_buf_printf(&b, " by rule %s (%s:%u)", vd.rule_id, vd.rule_file,
+                   vd.rule_line);
   out_line(fn, user, &b);
   ndr_buf_printf(&b, "  fixer %s, retry %s", vd.fixer, vd.retry);
   out_line(fn, user, &b);
@@ -499,7 +535,9 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn, voi
     out_line(fn, user, &b);
   }
   if (vd.limit_hits) {
-    ndr_buf_printf(&b, "  warning: %u regex evaluation%s hit the PCRE2 limit and counted as no match",
+    ndr_buf_printf(&b,
+                   "  warning: %u regex evaluation%s hit the PCRE2 limit and "
+                   "counted as no match",
                    vd.limit_hits, vd.limit_hits == 1 ? "" : "s");
     out_line(fn, user, &b);
   }

@@ -12,6 +12,7 @@
 uint32_t ndr_matcher_last_rule(const ndr_matcher *m);
 
 /* Baseline for benchmarks: classify with no index and no prefilter. */
-ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r, uint32_t *rule);
+ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r,
+                              uint32_t *rule);
 
 #endif

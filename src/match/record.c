@@ -20,8 +20,8 @@ const char *ndr_kind_name(ndr_kind k) {
 }
 
 static const char *const field_names[NDR_F_COUNT_] = {
-    "text", "reporting_mta", "remote_mta", "recipient",
-    "sender", "event", "connector", "server"};
+    "text",   "reporting_mta", "remote_mta", "recipient",
+    "sender", "event",         "connector",  "server"};
 
 const char *ndr_field_name(ndr_field f) {
   return (unsigned)f < NDR_F_COUNT_ ? field_names[f] : "unknown";
@@ -53,9 +53,12 @@ void ndr_record_set_kind(ndr_record *r, ndr_kind k) {
   if (r && (unsigned)k < NDR_KIND_COUNT_) r->kind = k;
 }
 
-ndr_kind ndr_record_kind(const ndr_record *r) { return r ? r->kind : NDR_KIND_LINE; }
+ndr_kind ndr_record_kind(const ndr_record *r) {
+  return r ? r->kind : NDR_KIND_LINE;
+}
 
-ndr_status ndr_record_set(ndr_record *r, ndr_field f, const char *s, size_t len) {
+ndr_status ndr_record_set(ndr_record *r, ndr_field f, const char *s,
+                          size_t len) {
   if (!r || (unsigned)f >= NDR_F_COUNT_ || (!s && len)) return NDR_ERR_ARG;
   size_t max = f == NDR_F_TEXT ? NDR_MAX_DIAG_BYTES : NDR_MAX_FIELD_BYTES;
   if (len > max) {
@@ -76,7 +79,8 @@ const char *ndr_record_get(const ndr_record *r, ndr_field f, size_t *len) {
   return ndr_buf_str(&r->f[f]);
 }
 
-ndr_status ndr_record_set_diagnostic(ndr_record *r, const char *text, size_t len) {
+ndr_status ndr_record_set_diagnostic(ndr_record *r, const char *text,
+                                     size_t len) {
   if (!r || (!text && len)) return NDR_ERR_ARG;
   if (len > NDR_MAX_DIAG_BYTES) {
     len = NDR_MAX_DIAG_BYTES;
@@ -116,7 +120,9 @@ void ndr_record_set_reply(ndr_record *r, int reply) {
   if (r) r->reply = (reply >= 200 && reply <= 599) ? reply : 0;
 }
 
-int ndr_record_reply(const ndr_record *r) { return r ? r->reply : 0; }
+int ndr_record_reply(const ndr_record *r) {
+  return r ? r->reply : 0;
+}
 
 int ndr_record_status(const ndr_record *r, char *buf, size_t size) {
   if (!r || !r->st_class) {

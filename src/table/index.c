@@ -28,16 +28,23 @@ uint32_t ndr_pcre2_options(uint32_t f) {
   return o;
 }
 
-const ndr_ir *ndr_table_ir(const ndr_table *t) { return &t->ir; }
-unsigned ndr_table_rule_count(const ndr_table *t) { return t ? (unsigned)t->ir.n_rules : 0; }
-unsigned ndr_table_pack_count(const ndr_table *t) { return t ? (unsigned)t->ir.n_packs : 0; }
+const ndr_ir *ndr_table_ir(const ndr_table *t) {
+  return &t->ir;
+}
+unsigned ndr_table_rule_count(const ndr_table *t) {
+  return t ? (unsigned)t->ir.n_rules : 0;
+}
+unsigned ndr_table_pack_count(const ndr_table *t) {
+  return t ? (unsigned)t->ir.n_packs : 0;
+}
 unsigned ndr_table_category_count(const ndr_table *t) {
   return t ? (unsigned)t->ir.n_categories : 0;
 }
 
 void ndr_table_free(ndr_table *t) {
   if (!t) return;
-  for (size_t i = 0; t->re && i < t->ir.n_regexes; i++) pcre2_code_free(t->re[i]);
+  for (size_t i = 0; t->re && i < t->ir.n_regexes; i++)
+    pcre2_code_free(t->re[i]);
   free(t->re);
   free(t->re_atoms_off);
   free(t->re_atoms_n);
@@ -50,7 +57,8 @@ void ndr_table_free(ndr_table *t) {
   free(t->status.bits);
   free(t->reply.bounds);
   free(t->reply.bits);
-  for (size_t i = 0; t->node_desc && i < t->ir.n_nodes; i++) free(t->node_desc[i]);
+  for (size_t i = 0; t->node_desc && i < t->ir.n_nodes; i++)
+    free(t->node_desc[i]);
   free(t->node_desc);
   free(t->cat_of_rule);
   ndr_ir_release(&t->ir);
@@ -110,9 +118,12 @@ void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren) {
     return;
   }
   const ndr_ir_node *x = &ir->nodes[n];
-  const char *fname = ndr_field_name((ndr_field)(x->field < NDR_F_COUNT_ ? x->field : 0));
+  const char *fname =
+      ndr_field_name((ndr_field)(x->field < NDR_F_COUNT_ ? x->field : 0));
   switch (x->op) {
-  case NDR_OP_TRUE: ndr_buf_adds(b, "(always)"); break;
+  case NDR_OP_TRUE:
+    ndr_buf_adds(b, "(always)");
+    break;
   case NDR_OP_AND:
   case NDR_OP_OR:
     if (paren) ndr_buf_addc(b, '(');
@@ -126,8 +137,12 @@ void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren) {
     ndr_buf_adds(b, "not ");
     ndr_render_node(ir, x->a, b, 1);
     break;
-  case NDR_OP_STATUS: render_status(b, x->a, x->b); break;
-  case NDR_OP_REPLY: render_reply(b, x->a, x->b); break;
+  case NDR_OP_STATUS:
+    render_status(b, x->a, x->b);
+    break;
+  case NDR_OP_REPLY:
+    render_reply(b, x->a, x->b);
+    break;
   case NDR_OP_PHRASE:
     ndr_buf_printf(b, "%s ", fname);
     render_quoted(b, ndr_ir_str(ir, x->a));
@@ -165,7 +180,9 @@ void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren) {
   case NDR_OP_PROVIDER:
     ndr_buf_printf(b, "provider is %s", ndr_ir_str(ir, x->a));
     break;
-  default: ndr_buf_adds(b, "?"); break;
+  default:
+    ndr_buf_adds(b, "?");
+    break;
   }
 }
 
@@ -203,7 +220,8 @@ static int req_add(req *r, uint32_t lo, uint32_t hi) {
 
 enum { REQ_STATUS, REQ_REPLY, REQ_ATOMS };
 
-/* how selective a requirement is: smaller is better (atoms: longer is better) */
+/* how selective a requirement is: smaller is better (atoms: longer is better)
+ */
 static double req_weight(const ndr_table *t, const req *r, int what) {
   if (r->any) return 1e18;
   double w = 0;
@@ -288,7 +306,8 @@ static int derive(const ndr_table *t, uint32_t n, int what, req *out,
     }
     return 0;
   }
-  default: break;
+  default:
+    break;
   }
   out->any = 1;
   return 0;
@@ -303,8 +322,10 @@ static size_t key_row(const ndr_keyindex *k, uint32_t key) {
   size_t lo = 0, hi = k->n; /* number of bounds <= key */
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (k->bounds[mid] <= key) lo = mid + 1;
-    else hi = mid;
+    if (k->bounds[mid] <= key)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -392,14 +413,16 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     const char *pat = ndr_ir_str(ir, ir->regexes[i].pattern);
     int ec;
     PCRE2_SIZE eo;
-    t->re[i] = pcre2_compile((PCRE2_SPTR)pat, strlen(pat),
-                             ndr_pcre2_options(ir->regexes[i].flags), &ec, &eo, NULL);
+    t->re[i] =
+        pcre2_compile((PCRE2_SPTR)pat, strlen(pat),
+                      ndr_pcre2_options(ir->regexes[i].flags), &ec, &eo, NULL);
     if (!t->re[i]) {
       if (err) *err = "a regular expression in the table does not compile";
       st = NDR_ERR_CORRUPT;
       goto fail;
     }
-    (void)pcre2_jit_compile(t->re[i], PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    (void)pcre2_jit_compile(t->re[i],
+                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
   }
 
   /* literals: phrases on text are atoms themselves; regexes give theirs */
@@ -408,7 +431,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->re_atoms_n = calloc(nn ? nn : 1, sizeof *t->re_atoms_n);
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
-  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom || !t->node_desc)
+  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
+      !t->node_desc)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -475,7 +499,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   /* per-rule requirements */
   reqs = calloc(nr ? nr : 1, sizeof *reqs);
   t->text_any = calloc(t->words, sizeof *t->text_any);
-  t->atom_rules = calloc((t->n_atoms ? t->n_atoms : 1) * t->words, sizeof *t->atom_rules);
+  t->atom_rules =
+      calloc((t->n_atoms ? t->n_atoms : 1) * t->words, sizeof *t->atom_rules);
   if (!reqs || !t->text_any || !t->atom_rules) goto fail;
   for (size_t r = 0; r < nr; r++) {
     req q;
@@ -484,14 +509,17 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     if (q.any) {
       t->text_any[r / 64] |= bit;
     } else {
-      for (size_t i = 0; i < q.n; i++) t->atom_rules[q.lo[i] * t->words + r / 64] |= bit;
+      for (size_t i = 0; i < q.n; i++)
+        t->atom_rules[q.lo[i] * t->words + r / 64] |= bit;
     }
     req_free(&q);
   }
   for (int what = REQ_STATUS; what <= REQ_REPLY; what++) {
     for (size_t r = 0; r < nr; r++)
-      if (derive(t, ir->rules[r].cond, what, &reqs[r], atom_len, 0) < 0) goto fail;
-    int rc = build_keyindex(t, what == REQ_STATUS ? &t->status : &t->reply, reqs);
+      if (derive(t, ir->rules[r].cond, what, &reqs[r], atom_len, 0) < 0)
+        goto fail;
+    int rc =
+        build_keyindex(t, what == REQ_STATUS ? &t->status : &t->reply, reqs);
     for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
     if (rc < 0) goto fail;
   }
@@ -513,7 +541,8 @@ fail:
 
 /* --------------------------------------------------------- files & dump */
 
-ndr_status ndr_table_serialize(const ndr_table *t, unsigned char **buf, size_t *len) {
+ndr_status ndr_table_serialize(const ndr_table *t, unsigned char **buf,
+                               size_t *len) {
   if (!t || !buf || !len) return NDR_ERR_ARG;
   return ndr_ir_serialize(&t->ir, buf, len);
 }
@@ -598,7 +627,9 @@ ndr_status ndr_table_builtin(ndr_table **out, const char **err) {
 }
 
 static const char *tier_name(uint32_t t) {
-  return t == NDR_TIER_SITE ? "site" : t == NDR_TIER_PROVIDER ? "provider" : "fallback";
+  return t == NDR_TIER_SITE       ? "site"
+         : t == NDR_TIER_PROVIDER ? "provider"
+                                  : "fallback";
 }
 
 ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
@@ -609,10 +640,13 @@ ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
   const ndr_ir *ir = &t->ir;
   ndr_buf b = NDR_BUF_INIT;
   if (csv) {
-    ndr_buf_adds(&b, "order,rule,pack,tier,category,fixer,retry,file,line,condition\n");
+    ndr_buf_adds(
+        &b, "order,rule,pack,tier,category,fixer,retry,file,line,condition\n");
   } else {
-    ndr_buf_printf(&b, "# %zu packs, %zu categories, %zu rules, %zu literals, %zu regexes\n",
-                   ir->n_packs, ir->n_categories, ir->n_rules, t->n_atoms, ir->n_regexes);
+    ndr_buf_printf(
+        &b,
+        "# %zu packs, %zu categories, %zu rules, %zu literals, %zu regexes\n",
+        ir->n_packs, ir->n_categories, ir->n_rules, t->n_atoms, ir->n_regexes);
     for (size_t p = 0; p < ir->n_packs; p++) {
       const ndr_ir_pack *k = &ir->packs[p];
       ndr_buf_printf(&b, "pack %s  tier=%s priority=%d version=\"%s\"  %s\n",
@@ -636,9 +670,12 @@ ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
     ndr_render_node(ir, x->cond, &cond, 0);
     if (csv) {
       ndr_buf_printf(&b, "%zu,", r + 1);
-      const char *cols[] = {ndr_ir_str(ir, x->id), ndr_ir_str(ir, ir->packs[x->pack].id),
-                            tier_name(ir->packs[x->pack].tier), ndr_ir_str(ir, c->id),
-                            ndr_fixer_name(fixer), ndr_retry_name(retry),
+      const char *cols[] = {ndr_ir_str(ir, x->id),
+                            ndr_ir_str(ir, ir->packs[x->pack].id),
+                            tier_name(ir->packs[x->pack].tier),
+                            ndr_ir_str(ir, c->id),
+                            ndr_fixer_name(fixer),
+                            ndr_retry_name(retry),
                             ndr_ir_str(ir, x->file)};
       for (size_t i = 0; i < sizeof cols / sizeof *cols; i++) {
         ndr_buf_add_csv(&b, cols[i], strlen(cols[i]));
@@ -648,10 +685,11 @@ ndr_status ndr_table_dump(const ndr_table *t, const char *fmt, ndr_write_fn fn,
       ndr_buf_add_csv(&b, ndr_buf_str(&cond), cond.len);
       ndr_buf_addc(&b, '\n');
     } else {
-      ndr_buf_printf(&b, "%4zu  %s  [%s]  -> %s (fixer %s, retry %s)  %s:%u\n      when ",
-                     r + 1, ndr_ir_str(ir, x->id), ndr_ir_str(ir, ir->packs[x->pack].id),
-                     ndr_ir_str(ir, c->id), ndr_fixer_name(fixer), ndr_retry_name(retry),
-                     ndr_ir_str(ir, x->file), x->line);
+      ndr_buf_printf(
+          &b, "%4zu  %s  [%s]  -> %s (fixer %s, retry %s)  %s:%u\n      when ",
+          r + 1, ndr_ir_str(ir, x->id), ndr_ir_str(ir, ir->packs[x->pack].id),
+          ndr_ir_str(ir, c->id), ndr_fixer_name(fixer), ndr_retry_name(retry),
+          ndr_ir_str(ir, x->file), x->line);
       ndr_buf_add(&b, ndr_buf_str(&cond), cond.len);
       ndr_buf_addc(&b, '\n');
     }

@@ -24,7 +24,8 @@
 
 /* Intervals of a key space, each with the set of rules it admits. */
 typedef struct ndr_keyindex {
-  uint32_t *bounds; /* sorted interval starts; interval i = [bounds[i], bounds[i+1]) */
+  uint32_t *bounds; /* sorted interval starts; interval i = [bounds[i],
+                       bounds[i+1]) */
   size_t n;         /* number of intervals */
   uint64_t *bits;   /* (n + 1) * words: row 0 = keys below bounds[0] */
 } ndr_keyindex;

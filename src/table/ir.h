@@ -27,22 +27,23 @@
 
 /* Condition node operators. Values are part of the file format. */
 enum ndr_op {
-  NDR_OP_TRUE = 0,    /* always true */
-  NDR_OP_AND = 1,     /* a = first kid index, b = count */
-  NDR_OP_OR = 2,      /* a = first kid index, b = count */
-  NDR_OP_NOT = 3,     /* a = child node */
-  NDR_OP_STATUS = 4,  /* a = lo key, b = hi key (see ndr_status_key); 0 = none */
-  NDR_OP_REPLY = 5,   /* a = lo, b = hi (200..599); 0..0 = no reply code */
-  NDR_OP_PHRASE = 6,  /* field; a = string (case-insensitive substring) */
-  NDR_OP_REGEX = 7,   /* field; a = regex index */
-  NDR_OP_EQUALS = 8,  /* field; a = string (case-insensitive equality) */
-  NDR_OP_KIND = 9,    /* a = bit mask of ndr_kind */
+  NDR_OP_TRUE = 0,   /* always true */
+  NDR_OP_AND = 1,    /* a = first kid index, b = count */
+  NDR_OP_OR = 2,     /* a = first kid index, b = count */
+  NDR_OP_NOT = 3,    /* a = child node */
+  NDR_OP_STATUS = 4, /* a = lo key, b = hi key (see ndr_status_key); 0 = none */
+  NDR_OP_REPLY = 5,  /* a = lo, b = hi (200..599); 0..0 = no reply code */
+  NDR_OP_PHRASE = 6, /* field; a = string (case-insensitive substring) */
+  NDR_OP_REGEX = 7,  /* field; a = regex index */
+  NDR_OP_EQUALS = 8, /* field; a = string (case-insensitive equality) */
+  NDR_OP_KIND = 9,   /* a = bit mask of ndr_kind */
   NDR_OP_PROVIDER = 10, /* a = string: attributed provider's pack id */
   NDR_OP_COUNT_
 };
 
 /* Enhanced status "c.s.d" as one sortable key: c*1000000 + s*1000 + d. */
-#define NDR_STATUS_KEY(c, s, d) ((uint32_t)(c) * 1000000u + (uint32_t)(s) * 1000u + (uint32_t)(d))
+#define NDR_STATUS_KEY(c, s, d)                                                \
+  ((uint32_t)(c)*1000000u + (uint32_t)(s)*1000u + (uint32_t)(d))
 
 typedef struct ndr_ir_node {
   uint8_t op;    /* enum ndr_op */
@@ -97,7 +98,7 @@ typedef struct ndr_ir_category {
 } ndr_ir_category;
 
 typedef struct ndr_ir_rule {
-  uint32_t id, file;     /* strings */
+  uint32_t id, file; /* strings */
   uint32_t line;
   uint32_t pack;         /* pack index */
   uint32_t category;     /* category index */
@@ -136,7 +137,8 @@ static inline const char *ndr_ir_str(const ndr_ir *ir, uint32_t off) {
   return ir->strings + off;
 }
 
-/* Append helpers; each returns the new index or NDR_NONE on allocation failure. */
+/* Append helpers; each returns the new index or NDR_NONE on allocation failure.
+ */
 uint32_t ndr_ir_add_node(ndr_ir *ir, const ndr_ir_node *n);
 uint32_t ndr_ir_add_kids(ndr_ir *ir, const uint32_t *kids, size_t n);
 uint32_t ndr_ir_add_regex(ndr_ir *ir, uint32_t pattern, uint32_t flags);

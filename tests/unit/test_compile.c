@@ -26,10 +26,14 @@ static void on_diag(void *user, const ndr_diag *d) {
 
 static const char *cats =
     "pack cats { title \"c\" version \"1\" }\n"
-    "category relay_denied { meaning \"relay refused\" fixer sender_admin retry after_fix advice \"a\" sisimai \"norelaying\" }\n"
-    "category dmarc_reject { meaning \"dmarc\" fixer sender_admin retry after_fix advice \"a\" }\n"
-    "category user_unknown { meaning \"no such user\" fixer sender retry no advice \"a\" }\n"
-    "category spam_reject { meaning \"spam\" fixer sender retry no advice \"a\" }\n";
+    "category relay_denied { meaning \"relay refused\" fixer sender_admin "
+    "retry after_fix advice \"a\" sisimai \"norelaying\" }\n"
+    "category dmarc_reject { meaning \"dmarc\" fixer sender_admin retry "
+    "after_fix advice \"a\" }\n"
+    "category user_unknown { meaning \"no such user\" fixer sender retry no "
+    "advice \"a\" }\n"
+    "category spam_reject { meaning \"spam\" fixer sender retry no advice "
+    "\"a\" }\n";
 
 static ndr_table *build(const char **srcs, size_t n, const ndr_table *base) {
   ndr_compiler *c = ndr_compiler_new();
@@ -70,13 +74,18 @@ static const char *classify(ndr_table *t, const char *text, ndr_verdict *v) {
 
 static void test_order(void) {
   const char *fallback = "pack gen { tier fallback }\n"
-                         "rule gen.any5 { when status 5.* category spam_reject example: 550 5.0.0 x\n}\n";
+                         "rule gen.any5 { when status 5.* category spam_reject "
+                         "example: 550 5.0.0 x\n}\n";
   const char *prov_lo = "pack plo { tier provider priority 1 }\n"
-                        "rule plo.relay { when text \"relay\" category relay_denied example: 550 5.7.1 relay\n}\n";
-  const char *prov_hi = "pack phi { tier provider priority 9 applies when text \"gsmtp\" }\n"
-                        "rule phi.relay { when text \"relay\" category dmarc_reject example: 550 5.7.1 relay - gsmtp\n}\n";
+                        "rule plo.relay { when text \"relay\" category "
+                        "relay_denied example: 550 5.7.1 relay\n}\n";
+  const char *prov_hi =
+      "pack phi { tier provider priority 9 applies when text \"gsmtp\" }\n"
+      "rule phi.relay { when text \"relay\" category dmarc_reject example: 550 "
+      "5.7.1 relay - gsmtp\n}\n";
   const char *site = "pack site { }\n"
-                     "rule site.relay { when text \"unable to relay\" category user_unknown example: 550 Unable to relay\n}\n";
+                     "rule site.relay { when text \"unable to relay\" category "
+                     "user_unknown example: 550 Unable to relay\n}\n";
   const char *srcs[] = {cats, fallback, prov_lo, prov_hi, site};
   n_errors = 0;
   ndr_table *t = build(srcs, 5, NULL);
@@ -98,14 +107,17 @@ static void test_order(void) {
 }
 
 static void test_evidence(void) {
-  const char *p = "pack p { }\n"
-                  "rule p.r { when status 5.7.1 and text /relay(ing)? denied/i category relay_denied example: 550 5.7.1 Relaying denied\n}\n";
+  const char *p =
+      "pack p { }\n"
+      "rule p.r { when status 5.7.1 and text /relay(ing)? denied/i category "
+      "relay_denied example: 550 5.7.1 Relaying denied\n}\n";
   const char *srcs[] = {cats, p};
   ndr_table *t = build(srcs, 2, NULL);
   CHECK(t != NULL);
   if (!t) return;
   ndr_verdict v;
-  const char *text = "Remote Server returned '554 5.7.0 < #5.7.1 smtp;550 5.7.1 Relaying denied>'";
+  const char *text = "Remote Server returned '554 5.7.0 < #5.7.1 smtp;550 "
+                     "5.7.1 Relaying denied>'";
   CHECK_STR(classify(t, text, &v), "p.r");
   CHECK_INT(v.n_evidence, 2);
   if (v.n_evidence == 2) {
@@ -121,13 +133,15 @@ static void test_evidence(void) {
 
 static void test_base(void) {
   const char *shipped = "pack shipped { tier fallback }\n"
-                        "rule shipped.relay { when text \"relay\" category relay_denied example: relay\n}\n";
+                        "rule shipped.relay { when text \"relay\" category "
+                        "relay_denied example: relay\n}\n";
   const char *srcs[] = {cats, shipped};
   ndr_table *base = build(srcs, 2, NULL);
   CHECK(base != NULL);
   if (!base) return;
   /* a site pack uses the shipped categories and comes first */
-  const char *site = "rule site.x { when text \"relay\" category user_unknown example: relay\n}\n";
+  const char *site = "rule site.x { when text \"relay\" category user_unknown "
+                     "example: relay\n}\n";
   const char *s1[] = {site};
   n_errors = 0;
   ndr_table *t = build(s1, 1, base);
@@ -142,7 +156,8 @@ static void test_base(void) {
   }
   /* a pack with a shipped pack's id replaces it */
   const char *repl = "pack shipped { tier fallback }\n"
-                     "rule shipped.other { when text \"other\" category spam_reject example: other\n}\n";
+                     "rule shipped.other { when text \"other\" category "
+                     "spam_reject example: other\n}\n";
   const char *s2[] = {repl};
   t = build(s2, 1, base);
   CHECK(t != NULL);
@@ -152,8 +167,10 @@ static void test_base(void) {
     ndr_table_free(t);
   }
   /* a category with a shipped id replaces it */
-  const char *cat2 = "category relay_denied { meaning \"site meaning\" fixer recipient_admin retry no advice \"x\" }\n"
-                     "rule site.y { when text \"zzz\" category relay_denied example: zzz\n}\n";
+  const char *cat2 =
+      "category relay_denied { meaning \"site meaning\" fixer recipient_admin "
+      "retry no advice \"x\" }\n"
+      "rule site.y { when text \"zzz\" category relay_denied example: zzz\n}\n";
   const char *s3[] = {cat2};
   t = build(s3, 1, base);
   CHECK(t != NULL);
@@ -167,10 +184,14 @@ static void test_base(void) {
 }
 
 static void test_round_trip(void) {
-  const char *p = "pack p { tier provider applies when not text \"nomatch\" }\n"
-                  "rule p.a { when status in (5.7.1, 5.7.900-5.7.999) and not text \"relay\" category spam_reject example: 550 5.7.950 no\n}\n"
-                  "rule p.b { when reply 4xx and any of (text /rate limit/i, text \"throttl\") category relay_denied example: 451 rate limit\n}\n"
-                  "rule p.c { when kind in (line, bounce) and status none and reply none category user_unknown example: hello\n}\n";
+  const char *p =
+      "pack p { tier provider applies when not text \"nomatch\" }\n"
+      "rule p.a { when status in (5.7.1, 5.7.900-5.7.999) and not text "
+      "\"relay\" category spam_reject example: 550 5.7.950 no\n}\n"
+      "rule p.b { when reply 4xx and any of (text /rate limit/i, text "
+      "\"throttl\") category relay_denied example: 451 rate limit\n}\n"
+      "rule p.c { when kind in (line, bounce) and status none and reply none "
+      "category user_unknown example: hello\n}\n";
   const char *srcs[] = {cats, p};
   ndr_table *t = build(srcs, 2, NULL);
   CHECK(t != NULL);
@@ -181,8 +202,14 @@ static void test_round_trip(void) {
   ndr_table *t2 = NULL;
   const char *err = NULL;
   CHECK_INT(ndr_table_load_mem(buf, len, &t2, &err), NDR_OK);
-  const char *lines[] = {"550 5.7.950 no", "550 5.7.1 relay", "451 rate limit", "421 throttled",
-                         "hello", "550 5.1.1 x", "", "5.7.1"};
+  const char *lines[] = {"550 5.7.950 no",
+                         "550 5.7.1 relay",
+                         "451 rate limit",
+                         "421 throttled",
+                         "hello",
+                         "550 5.1.1 x",
+                         "",
+                         "5.7.1"};
   ndr_verdict v1, v2;
   for (size_t i = 0; t2 && i < sizeof lines / sizeof *lines; i++) {
     const char *a = classify(t, lines[i], &v1);
@@ -199,13 +226,17 @@ static void test_round_trip(void) {
 
 /* The index and prefilter must never change a verdict: compare with naive. */
 static void test_index_sound(void) {
-  const char *p =
-      "pack p { }\n"
-      "rule p.1 { when status 5.7.1 and text /colou?r/ category spam_reject example: 550 5.7.1 color\n}\n"
-      "rule p.2 { when reply 55x and text /(foo|bar)baz/i category relay_denied example: 550 FOOBAZ\n}\n"
-      "rule p.3 { when status 4.* or reply 421 category dmarc_reject example: 421 x\n}\n"
-      "rule p.4 { when not status 5.1.1 and text \"unknown\" category user_unknown example: 550 5.1.2 unknown\n}\n"
-      "rule p.5 { when text /x{2,}y/ and status 5.1.* category spam_reject example: 550 5.1.3 xxy\n}\n";
+  const char *p = "pack p { }\n"
+                  "rule p.1 { when status 5.7.1 and text /colou?r/ category "
+                  "spam_reject example: 550 5.7.1 color\n}\n"
+                  "rule p.2 { when reply 55x and text /(foo|bar)baz/i category "
+                  "relay_denied example: 550 FOOBAZ\n}\n"
+                  "rule p.3 { when status 4.* or reply 421 category "
+                  "dmarc_reject example: 421 x\n}\n"
+                  "rule p.4 { when not status 5.1.1 and text \"unknown\" "
+                  "category user_unknown example: 550 5.1.2 unknown\n}\n"
+                  "rule p.5 { when text /x{2,}y/ and status 5.1.* category "
+                  "spam_reject example: 550 5.1.3 xxy\n}\n";
   const char *srcs[] = {cats, p};
   ndr_table *t = build(srcs, 2, NULL);
   CHECK(t != NULL);
@@ -213,9 +244,10 @@ static void test_index_sound(void) {
   ndr_matcher *m;
   ndr_matcher_new(t, &m);
   ndr_record *r = ndr_record_new();
-  const char *words[] = {"550", "5.7.1", "color", "colour", "COLOR", "foobaz", "BarBaz", "421",
-                         "4.2.1", "unknown", "UNKNOWN", "5.1.1", "5.1.2", "xxy", "xy", "551",
-                         "relay", "-", "smtp;", "'", "x"};
+  const char *words[] = {
+      "550", "5.7.1", "color",   "colour",  "COLOR", "foobaz", "BarBaz",
+      "421", "4.2.1", "unknown", "UNKNOWN", "5.1.1", "5.1.2",  "xxy",
+      "xy",  "551",   "relay",   "-",       "smtp;", "'",      "x"};
   unsigned seed = 7, mismatches = 0;
   for (int i = 0; i < 20000; i++) {
     char line[256] = "";
@@ -232,7 +264,8 @@ static void test_index_sound(void) {
     uint32_t a = ndr_matcher_last_rule(m), b;
     ndr_classify_naive(m, r, &b);
     if (a != b) {
-      if (mismatches++ < 5) fprintf(stderr, "index/naive differ on: %s\n", line);
+      if (mismatches++ < 5)
+        fprintf(stderr, "index/naive differ on: %s\n", line);
     }
   }
   CHECK_INT(mismatches, 0);
@@ -252,12 +285,14 @@ static void *worker(void *arg) {
   if (ndr_matcher_new(x->t, &m) != NDR_OK) return NULL;
   ndr_record *r = ndr_record_new();
   for (int i = 0; i < 20000; i++) {
-    const char *s = i % 2 ? "550 5.7.1 Relaying denied" : "550 5.1.1 unknown user";
+    const char *s =
+        i % 2 ? "550 5.7.1 Relaying denied" : "550 5.1.1 unknown user";
     ndr_record_reset(r);
     ndr_record_set_diagnostic(r, s, strlen(s));
     ndr_verdict v;
     ndr_classify(m, r, &v);
-    if (strcmp(v.category, i % 2 ? "relay_denied" : "user_unknown") == 0) x->ok++;
+    if (strcmp(v.category, i % 2 ? "relay_denied" : "user_unknown") == 0)
+      x->ok++;
   }
   ndr_record_free(r);
   ndr_matcher_free(m);
@@ -266,8 +301,10 @@ static void *worker(void *arg) {
 
 static void test_threads(void) {
   const char *p = "pack p { }\n"
-                  "rule p.r { when text /relay(ing)? denied/i category relay_denied example: relaying denied\n}\n"
-                  "rule p.u { when status 5.1.1 category user_unknown example: 550 5.1.1 x\n}\n";
+                  "rule p.r { when text /relay(ing)? denied/i category "
+                  "relay_denied example: relaying denied\n}\n"
+                  "rule p.u { when status 5.1.1 category user_unknown example: "
+                  "550 5.1.1 x\n}\n";
   const char *srcs[] = {cats, p};
   ndr_table *t = build(srcs, 2, NULL);
   CHECK(t != NULL);
@@ -298,8 +335,10 @@ static void test_errors(void) {
   for (int i = 0; i < 2000; i++) {
     for (size_t k = 0; k < sizeof junk; k++) {
       seed = seed * 1103515245u + 12345u;
-      const char alpha[] = "rule when status text category { } ( ) \" / $ 5.7.1 5xx example: <<E\nE\n or and not";
-      junk[k] = (seed >> 20) % 4 ? alpha[(seed >> 8) % (sizeof alpha - 1)] : (char)(seed >> 12);
+      const char alpha[] = "rule when status text category { } ( ) \" / $ "
+                           "5.7.1 5xx example: <<E\nE\n or and not";
+      junk[k] = (seed >> 20) % 4 ? alpha[(seed >> 8) % (sizeof alpha - 1)]
+                                 : (char)(seed >> 12);
     }
     ndr_compiler *c = ndr_compiler_new();
     ndr_compiler_add_string(c, "junk", junk, sizeof junk);
@@ -309,7 +348,8 @@ static void test_errors(void) {
     ndr_compiler_free(c);
   }
   CHECK(1);
-  CHECK_STR(ndr_strerror(NDR_ERR_CORRUPT), "the table file is corrupt or not a table");
+  CHECK_STR(ndr_strerror(NDR_ERR_CORRUPT),
+            "the table file is corrupt or not a table");
 }
 
 int main(void) {
