@@ -29,6 +29,7 @@ int ndr_yylex(NDR_YYSTYPE *yylval, NDR_YYLTYPE *yylloc, void *scanner);
 
 %code {
 #include <stdio.h>
+#include <string.h>
 #define YYLLOC_DEFAULT(Cur, Rhs, N)                                          \
   do {                                                                       \
     if (N) {                                                                 \
@@ -79,13 +80,24 @@ file
   | file item
   ;
 
+/*
+ * Error recovery: after a syntax error, skip to the end of the enclosing
+ * block ('}'), or to the next thing that starts a top-level item, whichever
+ * comes first, so that an error in a pattern or include line does not
+ * swallow the rule after it.
+ */
 item
+  : top_item
+  | error '}'                           { yyerrok; }
+  | error top_item                      { yyerrok; }
+  ;
+
+top_item
   : pack_header
   | INCLUDE strings                     { ndr_c_include(ctx, $2); }
   | PATTERN IDENT '=' textval           { ndr_b_pattern(ctx, $2, $4, @$); }
   | category_decl
   | rule_decl
-  | error '}'                           { yyerrok; }
   ;
 
 pack_header
@@ -108,7 +120,7 @@ pack_item
   ;
 
 category_decl
-  : CATEGORY IDENT                      { ndr_loc l = {@1.off, @2.end}; ndr_b_category_begin(ctx, $2, l); }
+  : CATEGORY IDENT                      { ndr_loc l = {@1.off, @2.end}; ndr_b_category_begin(ctx, $2, l, YYRECOVERING()); }
     '{' cat_items '}'                   { ndr_b_category_end(ctx, @$); }
   ;
 
@@ -250,6 +262,14 @@ static int yyreport_syntax_error(const yypcontext_t *pc, void *scanner,
   enum { MAXEXP = YYNTOKENS, SHOWN = 7 };
   yysymbol_kind_t exp[MAXEXP];
   int n = yypcontext_expected_tokens(pc, exp, MAXEXP);
+  /* a closing brace is the most common fix: name it first */
+  for (int i = 1; i < n; i++)
+    if (strcmp(yysymbol_name(exp[i]), "'}'") == 0) {
+      yysymbol_kind_t k = exp[i];
+      memmove(exp + 1, exp, (size_t)i * sizeof *exp);
+      exp[0] = k;
+      break;
+    }
   int more = n > SHOWN;
   if (more) n = SHOWN;
   char buf[512];

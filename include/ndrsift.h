@@ -67,6 +67,7 @@ typedef struct ndr_diag {
   const char *code;    /* stable kebab-case slug, e.g. "unknown-category" */
   const char *message; /* lowercase, no final period */
   const char *source_line;
+  unsigned caret; /* 1-based display column of col in source_line */
 } ndr_diag;
 
 typedef void (*ndr_diag_fn)(void *user, const ndr_diag *diag);

@@ -96,8 +96,8 @@ void cli_print_diag(void *user, const ndr_diag *d) {
     ndr_buf_addc(&b, '\n');
     if (d->source_line && d->line) {
       ndr_buf_printf(&b, " %5u | %s\n       | ", d->line, d->source_line);
-      for (unsigned i = 1; i < d->col; i++)
-        ndr_buf_addc(&b, d->source_line[i - 1] == '\t' ? '\t' : ' ');
+      unsigned caret = d->caret ? d->caret : d->col;
+      for (unsigned i = 1; i < caret; i++) ndr_buf_addc(&b, ' ');
       ndr_buf_addc(&b, '^');
       for (unsigned i = 1; i < d->length && i < 200; i++) ndr_buf_addc(&b, '~');
       ndr_buf_addc(&b, '\n');

@@ -47,7 +47,16 @@ void ndr_diag_vreport(ndr_diag_sink *s, ndr_level level, const char *file,
   if (text) {
     size_t ls, ll;
     ndr_locate(text, len, off, &d.line, &d.col, &ls, &ll);
-    if (ndr_buf_add_printable(&src, text + ls, ll) == 0)
+    /* the caret goes under the character: count what the prefix shows as */
+    size_t pre = off > ls ? off - ls : 0;
+    if (pre > ll) pre = ll;
+    if (ndr_buf_add_printable(&src, text + ls, pre) == 0) {
+      unsigned cols = 0;
+      for (size_t i = 0; i < src.len; i++)
+        if (((unsigned char)src.p[i] & 0xC0) != 0x80) cols++;
+      d.caret = cols + 1;
+    }
+    if (ndr_buf_add_printable(&src, text + ls + pre, ll - pre) == 0)
       d.source_line = ndr_buf_str(&src);
     size_t avail = ls + ll > off ? ls + ll - off : 1;
     size_t n = span < avail ? span : avail;

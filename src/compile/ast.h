@@ -109,6 +109,7 @@ typedef struct ast_rule {
   uint32_t category_index;
   uint32_t ir_index;
   int bad; /* a syntax error cut it short: only its id is checked */
+  int shadowed; /* a structural shadowing warning was given */
 } ast_rule;
 
 typedef struct ast_category {
@@ -126,7 +127,7 @@ typedef struct ast_pattern {
   ndr_tok name;
   ndr_span span;
   ast_value value; /* V_STRING or V_REGEX */
-  unsigned uses;
+  uint32_t uses;
   struct ast_pattern *next;
 } ast_pattern;
 

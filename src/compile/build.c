@@ -285,13 +285,20 @@ void ndr_b_pattern(ndr_parse_ctx *p, ndr_tok name, ast_value *v, ndr_loc l) {
 
 /* ------------------------------------------------------------ categories */
 
-void ndr_b_category_begin(ndr_parse_ctx *p, ndr_tok id, ndr_loc l) {
+/*
+ * While the parser recovers from a syntax error inside a rule, a rule line
+ * `category X` looks like the start of a category block; such a category is
+ * marked bad until its block really completes.
+ */
+void ndr_b_category_begin(ndr_parse_ctx *p, ndr_tok id, ndr_loc l,
+                          int recovering) {
   item_seen(p);
   ast_category *c = alloc(p, sizeof *c);
   p->cur_cat = c;
   if (!c) return;
   c->id = id;
   c->span = ndr_c_span(p, l);
+  c->bad = recovering;
   c->pack = p->pack;
   if (p->pack) p->pack->n_categories++;
   *p->c->categories_tail = c;
@@ -337,7 +344,10 @@ void ndr_b_category_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
 }
 
 void ndr_b_category_end(ndr_parse_ctx *p, ndr_loc l) {
-  if (p->cur_cat) p->cur_cat->span = ndr_c_span(p, l);
+  if (p->cur_cat) {
+    p->cur_cat->span = ndr_c_span(p, l);
+    p->cur_cat->bad = 0;
+  }
   p->cur_cat = NULL;
 }
 

@@ -63,10 +63,10 @@ static void sug_try(suggest *s, const char *cand) {
   }
 }
 
-static const char *sug_text(ndr_compiler *c, suggest *s) {
+static const char *sug_text(ndr_compiler *c, suggest *s, const char *prefix) {
   if (!s->best) return "";
   ndr_buf b = NDR_BUF_INIT;
-  ndr_buf_printf(&b, "; did you mean '%s'?", s->best);
+  ndr_buf_printf(&b, "; did you mean '%s%s'?", prefix, s->best);
   char *r = ndr_arena_strndup(&c->arena, ndr_buf_str(&b), b.len);
   ndr_buf_free(&b);
   return r ? r : "";
@@ -274,7 +274,7 @@ static void check_text_value(ndr_compiler *c, ast_value *v, int field) {
       suggest s = {NULL, 99, v->tok.s};
       for (ast_pattern *q = c->patterns; q; q = q->next) sug_try(&s, q->name.s);
       ndr_c_diag(c, NDR_ERROR, v->span, "unknown-pattern",
-                 "unknown pattern '$%s'%s", P(c, v->tok), sug_text(c, &s));
+                 "unknown pattern '$%s'%s", P(c, v->tok), sug_text(c, &s, "$"));
     } else {
       p->uses++;
       v->pattern = p;
@@ -307,7 +307,7 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
     sug_try(&s, "kind");
     sug_try(&s, "provider");
     ndr_c_diag(c, NDR_ERROR, n->field.span, "unknown-field",
-               "unknown field '%s'%s", P(c, n->field), sug_text(c, &s));
+               "unknown field '%s'%s", P(c, n->field), sug_text(c, &s, ""));
     return;
   }
   if (n->kind == C_PATREF) {
@@ -394,7 +394,7 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         ndr_c_diag(c, NDR_ERROR, v->span, "unknown-kind",
                    "unknown record kind '%s' (kinds are line, bounce, delay, "
                    "trace, autoreply and feedback)%s",
-                   P(c, v->tok), sug_text(c, &s));
+                   P(c, v->tok), sug_text(c, &s, ""));
         continue;
       }
       v->lo = (uint32_t)k;
@@ -529,15 +529,16 @@ ndr_status ndr_c_check(ndr_compiler *c) {
 
   /* categories */
   for (ast_category *k = c->categories; k; k = k->next) {
+    if (k->bad) continue; /* cut short by a syntax error */
     for (ast_category *j = c->categories; j != k; j = j->next)
-      if (j->id.len == k->id.len && memcmp(j->id.s, k->id.s, k->id.len) == 0) {
+      if (!j->bad && j->id.len == k->id.len &&
+          memcmp(j->id.s, k->id.s, k->id.len) == 0) {
         ndr_c_diag(c, NDR_ERROR, k->id.span, "duplicate-category",
                    "category '%s' is already declared", P(c, k->id));
         ndr_c_diag(c, NDR_NOTE, j->id.span, "duplicate-category",
                    "first declared here");
         break;
       }
-    if (k->bad) continue;
     if (!k->has_fixer)
       ndr_c_diag(c, NDR_ERROR, k->id.span, "incomplete-category",
                  "category '%s' has no fixer", P(c, k->id));
@@ -569,6 +570,9 @@ ndr_status ndr_c_check(ndr_compiler *c) {
           memcmp(q->name.s, p->name.s, p->name.len) == 0) {
         ndr_c_diag(c, NDR_ERROR, p->name.span, "duplicate-pattern",
                    "pattern '%s' is already defined", P(c, p->name));
+        ndr_c_diag(c, NDR_NOTE, q->name.span, "duplicate-pattern",
+                   "first defined here");
+        p->uses = UINT32_MAX; /* not "unused": the first definition is */
         break;
       }
     check_text_value(c, &p->value, NDR_F_TEXT);
@@ -613,7 +617,7 @@ ndr_status ndr_c_check(ndr_compiler *c) {
       for (size_t j = 0; base && j < base->n_categories; j++)
         sug_try(&s, ndr_ir_str(base, base->categories[j].id));
       ndr_c_diag(c, NDR_ERROR, r->category.span, "unknown-category",
-                 "unknown category '%s'%s", P(c, r->category), sug_text(c, &s));
+                 "unknown category '%s'%s", P(c, r->category), sug_text(c, &s, ""));
     }
     if (r->has_fixer && ndr_fixer_parse(r->fixer.s) == NDR_NONE)
       ndr_c_diag(c, NDR_ERROR, r->fixer.span, "bad-fixer",

@@ -338,6 +338,7 @@ static ndr_status add_dir(ndr_compiler *c, const char *path, unsigned depth) {
   }
   closedir(d);
   if (names) qsort(names, n, sizeof *names, cmp_str);
+  size_t before = c->n_files;
   for (size_t i = 0; i < n; i++) {
     struct stat sb;
     if (st == NDR_OK && stat(names[i], &sb) == 0) {
@@ -351,6 +352,13 @@ static ndr_status add_dir(ndr_compiler *c, const char *path, unsigned depth) {
     free(names[i]);
   }
   free(names);
+  if (st == NDR_OK && depth == 0 && c->n_files == before) {
+    /* a mistyped path in CI must not pass as "nothing to complain about" */
+    ndr_diag_report(&c->sink, NDR_ERROR, ndr_c_printable(c, path, strlen(path)),
+                    NULL, 0, 0, 0, "io-error",
+                    "no *.rules file in this directory or below");
+    return NDR_ERR_IO;
+  }
   return st;
 }
 

@@ -115,7 +115,8 @@ void ndr_b_pack_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l);
 void ndr_b_pack_applies(ndr_parse_ctx *p, ast_cond *c, ndr_loc l);
 void ndr_b_pattern(ndr_parse_ctx *p, ndr_tok name, ast_value *v, ndr_loc l);
 
-void ndr_b_category_begin(ndr_parse_ctx *p, ndr_tok id, ndr_loc l);
+void ndr_b_category_begin(ndr_parse_ctx *p, ndr_tok id, ndr_loc l,
+                          int recovering);
 void ndr_b_category_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l);
 void ndr_b_category_end(ndr_parse_ctx *p, ndr_loc l);
 

@@ -138,15 +138,21 @@ void ndr_c_example_shadow(ndr_compiler *c, const ndr_table *t) {
         thief = got;
       }
     }
-    if (positives && stolen == positives)
-      ndr_c_diag(
-          c, NDR_WARNING, r->id.span, "shadowed-rule",
-          "rule '%s' never wins on its own examples: earlier rule%s such "
-          "as '%s' (%s:%u) take%s all %zu of them",
-          r->id.s, positives > 1 ? "s" : "",
-          ndr_ir_str(ir, ir->rules[thief].id),
-          ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line,
-          positives > 1 ? "" : "s", positives);
+    if (positives && stolen == positives && !r->shadowed) {
+      if (positives == 1)
+        ndr_c_diag(c, NDR_WARNING, r->id.span, "shadowed-rule",
+                   "rule '%s' never wins on its own example: earlier rule "
+                   "'%s' (%s:%u) takes it",
+                   r->id.s, ndr_ir_str(ir, ir->rules[thief].id),
+                   ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line);
+      else
+        ndr_c_diag(c, NDR_WARNING, r->id.span, "shadowed-rule",
+                   "rule '%s' never wins on its own examples: earlier rules "
+                   "such as '%s' (%s:%u) take all %zu of them",
+                   r->id.s, ndr_ir_str(ir, ir->rules[thief].id),
+                   ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line,
+                   positives);
+    }
   }
   ex_close(&x);
 }

@@ -221,6 +221,7 @@ void ndr_c_shadow(ndr_compiler *c, const ndr_ir *ir) {
                    ndr_c_printable(c, rb->id.s, rb->id.len),
                    ndr_ir_str(ir, ir->rules[a].id),
                    ndr_ir_str(ir, ir->rules[a].file), ir->rules[a].line);
+        rb->shadowed = 1;
         break;
       }
     }
