@@ -60,12 +60,13 @@ static void on_diag(void *user, const ndr_diag *d) {
   if (d->level == NDR_WARNING) n_warnings++;
   /* example failures are expected while packs are being written: count them
    * but do not flood the report */
-  if (d->level != NDR_ERROR || (d->code && strncmp(d->code, "example-", 8) == 0) ||
+  if (d->level != NDR_ERROR ||
+      (d->code && strncmp(d->code, "example-", 8) == 0) ||
       (d->code && strcmp(d->code, "counterexample-matched") == 0))
     return;
   static const char *const lv[] = {"note", "warning", "error"};
-  fprintf(stderr, "%s:%u:%u: %s: %s [%s]\n", d->file ? d->file : "?", d->line, d->col,
-          lv[d->level], d->message, d->code ? d->code : "");
+  fprintf(stderr, "%s:%u:%u: %s: %s [%s]\n", d->file ? d->file : "?", d->line,
+          d->col, lv[d->level], d->message, d->code ? d->code : "");
 }
 
 /* The example as one line: every run of CR/LF becomes one space, and leading
@@ -93,8 +94,10 @@ static char *one_line(const char *s) {
 
 static void on_example(void *user, const ndr_example_result *r) {
   corpus *c = user;
-  if (r->counter) c->counterexamples++;
-  else c->examples++;
+  if (r->counter)
+    c->counterexamples++;
+  else
+    c->examples++;
   if (!r->passed) c->failed++;
   if (!r->text) return;
   char *s = one_line(r->text);
@@ -138,7 +141,8 @@ static const char *grp(double v) {
   return b;
 }
 
-static int classify_one(ndr_matcher *m, ndr_record *rec, const line *l, ndr_verdict *v) {
+static int classify_one(ndr_matcher *m, ndr_record *rec, const line *l,
+                        ndr_verdict *v) {
   ndr_record_reset(rec);
   ndr_record_set_kind(rec, NDR_KIND_LINE);
   ndr_record_set_diagnostic(rec, l->s, l->len);
@@ -180,7 +184,8 @@ static void *run_job(void *arg) {
   return NULL;
 }
 
-static double run_threads(const ndr_table *t, const corpus *c, unsigned nthreads) {
+static double run_threads(const ndr_table *t, const corpus *c,
+                          unsigned nthreads) {
   pthread_t tid[64];
   job jobs[64];
   pthread_barrier_t go;
@@ -188,8 +193,11 @@ static double run_threads(const ndr_table *t, const corpus *c, unsigned nthreads
   pthread_barrier_init(&go, NULL, nthreads);
   size_t per = c->n_lines / nthreads;
   for (unsigned i = 0; i < nthreads; i++) {
-    jobs[i] = (job){.t = t, .lines = c->lines, .from = i * per,
-                    .to = i + 1 == nthreads ? c->n_lines : (i + 1) * per, .go = &go};
+    jobs[i] = (job){.t = t,
+                    .lines = c->lines,
+                    .from = i * per,
+                    .to = i + 1 == nthreads ? c->n_lines : (i + 1) * per,
+                    .go = &go};
     if (pthread_create(&tid[i], NULL, run_job, &jobs[i]) != 0) {
       fprintf(stderr, "ndrsift-bench: cannot start thread %u\n", i);
       exit(2);
@@ -223,8 +231,10 @@ static void index_stats(const ndr_table *t, const ndr_record *rec, uint32_t win,
   size_t tl;
   const char *text = ndr_record_get(rec, NDR_F_TEXT, &tl);
   if (t->n_atoms) ndr_ac_scan(t->ac, text, tl, hits);
-  const uint64_t *st = ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(rec));
-  const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, (uint32_t)ndr_record_reply(rec));
+  const uint64_t *st =
+      ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(rec));
+  const uint64_t *rp =
+      ndr_keyindex_lookup(t, &t->reply, (uint32_t)ndr_record_reply(rec));
   memcpy(cand, t->text_any, t->words * sizeof *cand);
   for (size_t w = 0; w < t->atom_words; w++) {
     s->atoms_hit += __builtin_popcountll(hits[w]);
@@ -247,7 +257,8 @@ static void index_stats(const ndr_table *t, const ndr_record *rec, uint32_t win,
 /* ------------------------------------------------------------------ main */
 
 static void usage(void) {
-  fputs("usage: ndrsift-bench [--lines N] [--naive-lines N] [--threads N] [--out FILE] "
+  fputs("usage: ndrsift-bench [--lines N] [--naive-lines N] [--threads N] "
+        "[--out FILE] "
         "PACK_PATH...\n",
         stderr);
   exit(2);
@@ -265,11 +276,16 @@ int main(int argc, char **argv) {
       break;
     }
     if (argi + 1 >= argc) usage();
-    if (strcmp(a, "--lines") == 0) n_lines = strtoul(argv[++argi], NULL, 10);
-    else if (strcmp(a, "--naive-lines") == 0) n_naive = strtoul(argv[++argi], NULL, 10);
-    else if (strcmp(a, "--threads") == 0) nthreads = (unsigned)strtoul(argv[++argi], NULL, 10);
-    else if (strcmp(a, "--out") == 0) out_path = argv[++argi];
-    else usage();
+    if (strcmp(a, "--lines") == 0)
+      n_lines = strtoul(argv[++argi], NULL, 10);
+    else if (strcmp(a, "--naive-lines") == 0)
+      n_naive = strtoul(argv[++argi], NULL, 10);
+    else if (strcmp(a, "--threads") == 0)
+      nthreads = (unsigned)strtoul(argv[++argi], NULL, 10);
+    else if (strcmp(a, "--out") == 0)
+      out_path = argv[++argi];
+    else
+      usage();
   }
   if (argi >= argc || n_lines == 0) usage();
 
@@ -286,7 +302,8 @@ int main(int argc, char **argv) {
   ndr_table *t = NULL;
   ndr_status st = ndr_compiler_build(comp, &t);
   if (st != NDR_OK) {
-    fprintf(stderr, "ndrsift-bench: the rule packs do not compile: %s\n", ndr_strerror(st));
+    fprintf(stderr, "ndrsift-bench: the rule packs do not compile: %s\n",
+            ndr_strerror(st));
     return 2;
   }
   double t_compile = now() - t0;
@@ -299,7 +316,9 @@ int main(int argc, char **argv) {
   unsigned passed = 0, failed = 0;
   ndr_compiler_test(comp, t, on_example, &c, &passed, &failed);
   if (c.n_texts == 0) {
-    fprintf(stderr, "ndrsift-bench: the packs have no examples to build a corpus from\n");
+    fprintf(
+        stderr,
+        "ndrsift-bench: the packs have no examples to build a corpus from\n");
     return 2;
   }
   c.lines = malloc(n_lines * sizeof *c.lines);
@@ -340,20 +359,25 @@ int main(int argc, char **argv) {
 
   const ndr_ir *ir = &t->ir;
   size_t always = 0;
-  for (size_t w = 0; w < t->words; w++) always += (size_t)__builtin_popcountll(t->text_any[w]);
+  for (size_t w = 0; w < t->words; w++)
+    always += (size_t)__builtin_popcountll(t->text_any[w]);
   printf("ndrsift-bench\n");
-  printf("table:    %u rules in %u packs, %u categories; %zu regexes, %zu condition nodes\n",
-         ndr_table_rule_count(t), ndr_table_pack_count(t), ndr_table_category_count(t),
-         ir->n_regexes, ir->n_nodes);
-  printf("          %zu prefilter literals (Aho-Corasick, %.1f KB); %zu rules need no literal\n",
-         t->n_atoms, t->ac ? (double)ndr_ac_memory(t->ac) / 1024.0 : 0.0, always);
-  printf("          compiled in %.3f s (%u errors, %u warnings)\n", t_compile, build_errors,
-         build_warnings);
-  printf("examples: %u examples + %u counterexamples (%u failing in ndrsift test), "
+  printf("table:    %u rules in %u packs, %u categories; %zu regexes, %zu "
+         "condition nodes\n",
+         ndr_table_rule_count(t), ndr_table_pack_count(t),
+         ndr_table_category_count(t), ir->n_regexes, ir->n_nodes);
+  printf("          %zu prefilter literals (Aho-Corasick, %.1f KB); %zu rules "
+         "need no literal\n",
+         t->n_atoms, t->ac ? (double)ndr_ac_memory(t->ac) / 1024.0 : 0.0,
+         always);
+  printf("          compiled in %.3f s (%u errors, %u warnings)\n", t_compile,
+         build_errors, build_warnings);
+  printf("examples: %u examples + %u counterexamples (%u failing in ndrsift "
+         "test), "
          "%zu texts\n",
          c.examples, c.counterexamples, failed, c.n_texts);
-  printf("corpus:   %s lines, %.1f MB, cycled over the examples -> %s\n", grp((double)n_lines),
-         (double)(c.bytes + n_lines) / 1e6, out_path);
+  printf("corpus:   %s lines, %.1f MB, cycled over the examples -> %s\n",
+         grp((double)n_lines), (double)(c.bytes + n_lines) / 1e6, out_path);
 
   ndr_record *rec = ndr_record_new();
   ndr_matcher *m = NULL;
@@ -361,7 +385,8 @@ int main(int argc, char **argv) {
   ndr_verdict v;
 
   /* ---- (a) indexed, one thread (after a short warm-up) */
-  for (size_t i = 0; i < n_lines && i < 10000; i++) classify_one(m, rec, &c.lines[i], &v);
+  for (size_t i = 0; i < n_lines && i < 10000; i++)
+    classify_one(m, rec, &c.lines[i], &v);
   unsigned long unknown = 0, limit_hits = 0;
   t0 = now();
   for (size_t i = 0; i < n_lines; i++) {
@@ -371,33 +396,79 @@ int main(int argc, char **argv) {
   }
   double t_idx = now() - t0;
   double idx_rate = (double)n_lines / t_idx;
-  printf("\nindexed:  %s lines in %.3f s = %s lines/s (%.1f MB/s, %.2f us/line); "
-         "%s unknown, %lu PCRE2 limit hits\n",
-         grp((double)n_lines), t_idx, grp(idx_rate), (double)(c.bytes + n_lines) / 1e6 / t_idx,
-         1e6 * t_idx / (double)n_lines, grp((double)unknown), limit_hits);
+  printf(
+      "\nindexed:  %s lines in %.3f s = %s lines/s (%.1f MB/s, %.2f us/line); "
+      "%s unknown, %lu PCRE2 limit hits\n",
+      grp((double)n_lines), t_idx, grp(idx_rate),
+      (double)(c.bytes + n_lines) / 1e6 / t_idx, 1e6 * t_idx / (double)n_lines,
+      grp((double)unknown), limit_hits);
+
+  /* ---- where the indexed time goes: the record alone, then with the
+   * literal scan; the rest is candidate selection, evaluation and verdict */
+  {
+    size_t np = n_lines < 200000 ? n_lines : 200000;
+    uint64_t *scan_hits =
+        calloc(t->atom_words ? t->atom_words : 1, sizeof *scan_hits);
+    if (!scan_hits) return 2;
+    t0 = now();
+    for (size_t i = 0; i < np; i++) {
+      ndr_record_reset(rec);
+      ndr_record_set_kind(rec, NDR_KIND_LINE);
+      ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
+    }
+    double t_rec = (now() - t0) / (double)np;
+    t0 = now();
+    for (size_t i = 0; i < np; i++) {
+      ndr_record_reset(rec);
+      ndr_record_set_kind(rec, NDR_KIND_LINE);
+      ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
+      size_t tl;
+      const char *tx = ndr_record_get(rec, NDR_F_TEXT, &tl);
+      memset(scan_hits, 0, t->atom_words * sizeof *scan_hits);
+      if (t->n_atoms) ndr_ac_scan(t->ac, tx, tl, scan_hits);
+    }
+    double t_scan = (now() - t0) / (double)np - t_rec;
+    double t_all = t_idx / (double)n_lines;
+    double t_rest = t_all - t_rec - t_scan;
+    printf("parts:    per line %.2f us = record (normalise, extract codes) "
+           "%.2f us (%.0f%%)"
+           " + literal scan %.2f us (%.0f%%) + index, rules, verdict %.2f us "
+           "(%.0f%%)\n",
+           1e6 * t_all, 1e6 * t_rec, 100 * t_rec / t_all, 1e6 * t_scan,
+           100 * t_scan / t_all, 1e6 * t_rest, 100 * t_rest / t_all);
+    free(scan_hits);
+  }
 
   /* ---- (b) naive, on a subset */
   if (n_naive > n_lines) n_naive = n_lines;
   uint32_t rule;
-  for (size_t i = 0; i < n_naive && i < 1000; i++) {
-    ndr_record_reset(rec);
-    ndr_record_set_kind(rec, NDR_KIND_LINE);
-    ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
-    ndr_classify_naive(m, rec, &rule);
+  double naive_rate = 0;
+  if (n_naive) {
+    for (size_t i = 0; i < n_naive && i < 1000; i++) {
+      ndr_record_reset(rec);
+      ndr_record_set_kind(rec, NDR_KIND_LINE);
+      ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
+      ndr_classify_naive(m, rec, &rule);
+    }
+    t0 = now();
+    for (size_t i = 0; i < n_naive; i++) {
+      ndr_record_reset(rec);
+      ndr_record_set_kind(rec, NDR_KIND_LINE);
+      ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
+      ndr_classify_naive(m, rec, &rule);
+    }
+    double t_naive = now() - t0;
+    naive_rate = (double)n_naive / t_naive;
+    printf("naive:    %s lines in %.3f s = %s lines/s (%.2f us/line)%s\n",
+           grp((double)n_naive), t_naive, grp(naive_rate),
+           1e6 * t_naive / (double)n_naive,
+           n_naive < n_lines ? " [the first lines only: the baseline is slow]"
+                             : "");
+    printf("ratio:    %.1fx (indexed / naive lines/s)\n",
+           idx_rate / naive_rate);
+  } else {
+    printf("naive:    skipped (--naive-lines 0)\n");
   }
-  t0 = now();
-  for (size_t i = 0; i < n_naive; i++) {
-    ndr_record_reset(rec);
-    ndr_record_set_kind(rec, NDR_KIND_LINE);
-    ndr_record_set_diagnostic(rec, c.lines[i].s, c.lines[i].len);
-    ndr_classify_naive(m, rec, &rule);
-  }
-  double t_naive = now() - t0;
-  double naive_rate = (double)n_naive / t_naive;
-  printf("naive:    %s lines in %.3f s = %s lines/s (%.2f us/line)%s\n", grp((double)n_naive),
-         t_naive, grp(naive_rate), 1e6 * t_naive / (double)n_naive,
-         n_naive < n_lines ? " [run on the first lines only: the baseline is slow]" : "");
-  printf("ratio:    %.1fx (indexed / naive lines/s)\n", idx_rate / naive_rate);
 
   /* ---- (d) the same deciding rule, line by line; and index selectivity */
   size_t mismatches = 0;
@@ -405,7 +476,8 @@ int main(int argc, char **argv) {
   uint64_t *hits = calloc(t->atom_words ? t->atom_words : 1, sizeof *hits);
   uint64_t *cand = calloc(t->words ? t->words : 1, sizeof *cand);
   if (!hits || !cand) return 2;
-  size_t n_check = n_naive < c.n_texts ? c.n_texts : n_naive; /* every text at least once */
+  size_t n_check =
+      n_naive < c.n_texts ? c.n_texts : n_naive; /* every text at least once */
   if (n_check > n_lines) n_check = n_lines;
   for (size_t i = 0; i < n_check; i++) {
     classify_one(m, rec, &c.lines[i], &v);
@@ -414,18 +486,20 @@ int main(int argc, char **argv) {
     ndr_classify_naive(m, rec, &rule);
     if (a != rule) {
       if (mismatches < 10) {
-        fprintf(stderr, "mismatch on line %zu: indexed %s, naive %s: %.*s\n", i + 1,
-                a == UINT32_MAX ? "(none)" : ndr_ir_str(ir, ir->rules[a].id),
-                rule == UINT32_MAX ? "(none)" : ndr_ir_str(ir, ir->rules[rule].id),
-                (int)(c.lines[i].len > 200 ? 200 : c.lines[i].len), c.lines[i].s);
+        fprintf(
+            stderr, "mismatch on line %zu: indexed %s, naive %s: %.*s\n", i + 1,
+            a == UINT32_MAX ? "(none)" : ndr_ir_str(ir, ir->rules[a].id),
+            rule == UINT32_MAX ? "(none)" : ndr_ir_str(ir, ir->rules[rule].id),
+            (int)(c.lines[i].len > 200 ? 200 : c.lines[i].len), c.lines[i].s);
       }
       mismatches++;
     }
   }
-  printf("check:    %s lines classified both ways: %zu mismatches%s\n", grp((double)n_check),
-         mismatches, mismatches ? " (FAIL)" : "");
+  printf("check:    %s lines classified both ways: %zu mismatches%s\n",
+         grp((double)n_check), mismatches, mismatches ? " (FAIL)" : "");
   double nd = (double)(n_check < c.n_texts ? n_check : c.n_texts);
-  printf("index:    per example text: %.1f literals found, %.1f of %zu rules are candidates, "
+  printf("index:    per example text: %.1f literals found, %.1f of %zu rules "
+         "are candidates, "
          "%.1f candidates tried before the decision\n",
          is.atoms_hit / nd, is.cand / nd, ir->n_rules, is.before / nd);
   free(hits);
@@ -435,7 +509,8 @@ int main(int argc, char **argv) {
   if (nthreads > 1) {
     double tt = run_threads(t, &c, nthreads);
     if (tt > 0)
-      printf("threads:  %u threads (one matcher each, one table): %s lines in %.3f s = %s "
+      printf("threads:  %u threads (one matcher each, one table): %s lines in "
+             "%.3f s = %s "
              "lines/s (%.2fx one thread)\n",
              nthreads, grp((double)n_lines), tt, grp((double)n_lines / tt),
              ((double)n_lines / tt) / idx_rate);
@@ -447,10 +522,11 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &ru);
   size_t text_bytes = 0;
   for (size_t i = 0; i < c.n_texts; i++) text_bytes += strlen(c.texts[i]) + 1;
-  printf("peak RSS: %.1f MB (whole process: compiler, table, %.1f MB of line index, matchers); "
+  printf("peak RSS: %.1f MB (whole process: compiler, table, %.1f MB of line "
+         "index, matchers); "
          "%.1f MB after compiling\n",
-         (double)ru.ru_maxrss / 1024.0, (double)(text_bytes + n_lines * sizeof(line)) / 1e6,
-         rss_compiled);
+         (double)ru.ru_maxrss / 1024.0,
+         (double)(text_bytes + n_lines * sizeof(line)) / 1e6, rss_compiled);
 
   ndr_matcher_free(m);
   ndr_record_free(rec);
