@@ -298,6 +298,13 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
       i++;
       continue;
     }
+    /* most bytes can start neither a code nor a marker: step over them */
+    if (!(c >= '2' && c <= '5') && c != '-' && c != 's' && c != 'S' && c != '\'' &&
+        c != '"' && c != '<') {
+      if (!is_ws(c)) prev = (int)c;
+      i++;
+      continue;
+    }
     size_t m = marker_at(t, len, i);
     if (m) {
       seg_end(&sc);
@@ -394,6 +401,19 @@ size_t ndr_diag_normalize(const char *text, size_t len, char *out) {
   if (!out) return 0;
   const unsigned char *t = (const unsigned char *)text;
   if (!t) len = 0;
+  /* the common case, one line of plain bytes, is a trimmed copy */
+  {
+    size_t k = 0;
+    while (k < len && (t[k] >= 0x20 || t[k] == '\t')) k++;
+    if (k == len) {
+      size_t s = 0, e = len;
+      while (s < e && is_ws(t[s])) s++;
+      while (e > s && is_ws(t[e - 1])) e--;
+      if (e > s) memcpy(out, t + s, e - s);
+      out[e - s] = '\0';
+      return e - s;
+    }
+  }
   size_t o = 0, i = 0;
   size_t pending_dash = SIZE_MAX; /* out offset of an opening "NNN-" dash */
   ml_state ml = {0, 0, 0, 0};

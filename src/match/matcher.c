@@ -25,6 +25,7 @@ struct ndr_matcher {
   const ndr_table *t;
   uint64_t *hits;      /* atom bits */
   uint64_t *cand;      /* rule bits */
+  uint64_t *scratch_bits; /* rule bits */
   uint8_t *pack_state; /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
@@ -48,10 +49,11 @@ ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
   m->t = t;
   m->hits = calloc(t->atom_words, sizeof *m->hits);
   m->cand = calloc(t->words, sizeof *m->cand);
+  m->scratch_bits = calloc(t->words, sizeof *m->scratch_bits);
   m->pack_state = calloc(t->ir.n_packs ? t->ir.n_packs : 1, 1);
   m->md = pcre2_match_data_create(16, NULL);
   m->mctx = pcre2_match_context_create(NULL);
-  if (!m->hits || !m->cand || !m->pack_state || !m->md || !m->mctx) {
+  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_state || !m->md || !m->mctx) {
     ndr_matcher_free(m);
     return NDR_ERR_NOMEM;
   }
@@ -66,6 +68,7 @@ void ndr_matcher_free(ndr_matcher *m) {
   if (!m) return;
   free(m->hits);
   free(m->cand);
+  free(m->scratch_bits);
   free(m->pack_state);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mctx);
@@ -154,6 +157,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
       if (!any) return 0;
     }
     const ndr_buf *f = &r->f[x->field];
+    if (f->len == 0 && t->re_minlen[x->a] > 0) return 0;
     int rc = pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
                          m->md, m->mctx);
     if (rc >= 0) {
@@ -229,6 +233,11 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
   memset(m->hits, 0, t->atom_words * sizeof *m->hits);
   const ndr_buf *text = &r->f[NDR_F_TEXT];
   if (t->n_atoms) ndr_ac_scan(t->ac, ndr_buf_str(text), text->len, m->hits);
+  for (size_t f = 0; f < NDR_F_COUNT_; f++)
+    if (r->f[f].len) {
+      size_t a = t->n_atoms + f;
+      m->hits[a / 64] |= 1ull << (a % 64);
+    }
   const uint64_t *st =
       ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(r));
   const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, (uint32_t)r->reply);
@@ -243,6 +252,42 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
     }
   }
   for (size_t k = 0; k < t->words; k++) m->cand[k] &= st[k] & rp[k];
+  /* the mixed requirement: some status, reply or literal alternative */
+  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
+  {
+    const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
+    const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
+    uint64_t *mix = m->scratch_bits;
+    for (size_t k = 0; k < t->words; k++) mix[k] = t->mixed_none[k] | ms[k] | mr[k];
+    for (size_t w = 0; w < t->atom_words; w++) {
+      uint64_t bits = m->hits[w];
+      while (bits) {
+        size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        const uint64_t *row = t->mixed_atom + a * t->words;
+        for (size_t k = 0; k < t->words; k++) mix[k] |= row[k];
+      }
+    }
+    for (size_t k = 0; k < t->words; k++) m->cand[k] &= mix[k];
+  }
+  /* packs whose `applies when` cannot hold drop out with all their rules */
+  for (size_t p = 0; p < t->ir.n_packs; p++) {
+    const ndr_pack_req *q = &t->pack_req[p];
+    if (!q->gated) continue;
+    int ok = 0;
+    for (size_t i = 0; i < q->n && !ok; i++) {
+      switch (q->ty[i]) {
+      case NDR_ALT_STATUS: ok = skey >= q->lo[i] && skey <= q->hi[i]; break;
+      case NDR_ALT_REPLY: ok = rkey >= q->lo[i] && rkey <= q->hi[i]; break;
+      default: ok = hit(m, q->lo[i]); break;
+      }
+    }
+    if (!ok) {
+      m->pack_state[p] = 2;
+      const uint64_t *row = t->pack_rules + p * t->words;
+      for (size_t k = 0; k < t->words; k++) m->cand[k] &= ~row[k];
+    }
+  }
 }
 
 static const char *str_or_null(const ndr_ir *ir, uint32_t off) {
@@ -466,8 +511,7 @@ ndr_status ndr_explain(ndr_matcher *m, const ndr_record *r, ndr_write_fn fn,
     out_line(fn, user, &b);
   }
   size_t nlit = 0;
-  for (size_t w = 0; w < t->atom_words; w++)
-    nlit += (size_t)__builtin_popcountll(m->hits[w]);
+  for (size_t a = 0; a < t->n_atoms; a++) nlit += (size_t)hit(m, (uint32_t)a);
   size_t ncand = 0;
   for (size_t w = 0; w < t->words; w++)
     ncand += (size_t)__builtin_popcountll(m->cand[w]);

@@ -61,6 +61,21 @@ void ndr_table_free(ndr_table *t) {
     free(t->node_desc[i]);
   free(t->node_desc);
   free(t->cat_of_rule);
+  free(t->re_minlen);
+  for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
+    ndr_pack_req *q = &t->pack_req[p];
+    free(q->ty);
+    free(q->lo);
+    free(q->hi);
+  }
+  free(t->mixed_none);
+  free(t->mixed_status.bounds);
+  free(t->mixed_status.bits);
+  free(t->mixed_reply.bounds);
+  free(t->mixed_reply.bits);
+  free(t->mixed_atom);
+  free(t->pack_req);
+  free(t->pack_rules);
   ndr_ir_release(&t->ir);
   free(t);
 }
@@ -255,6 +270,12 @@ static int derive(const ndr_table *t, uint32_t n, int what, req *out,
     break;
   case NDR_OP_PHRASE:
   case NDR_OP_REGEX:
+    if (what == REQ_ATOMS && x->field != NDR_F_TEXT) {
+      /* another field: it must at least hold something */
+      if (x->op == NDR_OP_PHRASE || t->re_minlen[x->a] > 0)
+        return req_add(out, (uint32_t)(t->n_atoms + x->field), 1);
+      break;
+    }
     if (what == REQ_ATOMS && x->field == NDR_F_TEXT) {
       uint32_t cnt = t->re_atoms_n[n];
       if (cnt == 0) break;
@@ -308,6 +329,110 @@ static int derive(const ndr_table *t, uint32_t n, int what, req *out,
   }
   default:
     break;
+  }
+  out->any = 1;
+  return 0;
+}
+
+/* A requirement whose alternatives may be of different kinds. */
+typedef struct mreq {
+  int any;
+  uint8_t *ty;
+  uint32_t *lo, *hi;
+  size_t n, cap;
+} mreq;
+
+static void mreq_free(mreq *r) {
+  free(r->ty);
+  free(r->lo);
+  free(r->hi);
+  memset(r, 0, sizeof *r);
+}
+
+static int mreq_add(mreq *r, uint8_t ty, uint32_t lo, uint32_t hi) {
+  if (r->n == r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 8;
+    uint8_t *t2 = realloc(r->ty, cap);
+    if (!t2) return -1;
+    r->ty = t2;
+    uint32_t *l2 = realloc(r->lo, cap * sizeof *l2);
+    if (!l2) return -1;
+    r->lo = l2;
+    uint32_t *h2 = realloc(r->hi, cap * sizeof *h2);
+    if (!h2) return -1;
+    r->hi = h2;
+    r->cap = cap;
+  }
+  r->ty[r->n] = ty;
+  r->lo[r->n] = lo;
+  r->hi[r->n] = hi;
+  r->n++;
+  return 0;
+}
+
+/* Conservative mixed requirement of node n: some alternative must hold. */
+static int derive_mixed(const ndr_table *t, uint32_t n, mreq *out, unsigned depth) {
+  memset(out, 0, sizeof *out);
+  if (n == NDR_NONE || depth > NDR_MAX_COND_DEPTH * 2) {
+    out->any = 1;
+    return 0;
+  }
+  const ndr_ir *ir = &t->ir;
+  const ndr_ir_node *x = &ir->nodes[n];
+  switch (x->op) {
+  case NDR_OP_STATUS: return mreq_add(out, NDR_ALT_STATUS, x->a, x->b);
+  case NDR_OP_REPLY: return mreq_add(out, NDR_ALT_REPLY, x->a, x->b);
+  case NDR_OP_PHRASE:
+  case NDR_OP_REGEX:
+    if (x->field != NDR_F_TEXT) {
+      if (x->op == NDR_OP_PHRASE || t->re_minlen[x->a] > 0)
+        return mreq_add(out, NDR_ALT_ATOM, (uint32_t)(t->n_atoms + x->field), 0);
+      break;
+    }
+    if (t->re_atoms_n[n] == 0) break;
+    for (uint32_t i = 0; i < t->re_atoms_n[n]; i++)
+      if (mreq_add(out, NDR_ALT_ATOM, t->atom_list[t->re_atoms_off[n] + i], 0) < 0) return -1;
+    return 0;
+  case NDR_OP_AND: {
+    mreq best = {.any = 1};
+    for (uint32_t i = 0; i < x->b; i++) {
+      mreq k;
+      if (derive_mixed(t, ir->kids[x->a + i], &k, depth + 1) < 0) {
+        mreq_free(&best);
+        return -1;
+      }
+      if (!k.any && (best.any || k.n < best.n)) {
+        mreq_free(&best);
+        best = k;
+      } else {
+        mreq_free(&k);
+      }
+    }
+    *out = best;
+    return 0;
+  }
+  case NDR_OP_OR:
+    for (uint32_t i = 0; i < x->b; i++) {
+      mreq k;
+      if (derive_mixed(t, ir->kids[x->a + i], &k, depth + 1) < 0) {
+        mreq_free(out);
+        return -1;
+      }
+      if (k.any) {
+        mreq_free(&k);
+        mreq_free(out);
+        out->any = 1;
+        return 0;
+      }
+      for (size_t j = 0; j < k.n; j++)
+        if (mreq_add(out, k.ty[j], k.lo[j], k.hi[j]) < 0) {
+          mreq_free(&k);
+          return -1;
+        }
+      mreq_free(&k);
+    }
+    return 0;
+  default: break;
   }
   out->any = 1;
   return 0;
@@ -408,7 +533,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
 
   /* regexes */
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
-  if (!t->re) goto fail;
+  t->re_minlen = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re_minlen);
+  if (!t->re || !t->re_minlen) goto fail;
   for (size_t i = 0; i < ir->n_regexes; i++) {
     const char *pat = ndr_ir_str(ir, ir->regexes[i].pattern);
     int ec;
@@ -422,7 +548,10 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       goto fail;
     }
     (void)pcre2_jit_compile(t->re[i],
-                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */    uint32_t minlen = 0;
+    if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0) minlen = 0;
+    t->re_minlen[i] = minlen;
+
   }
 
   /* literals: phrases on text are atoms themselves; regexes give theirs */
@@ -494,13 +623,19 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->ac = ndr_ac_build(acb);
   if (!t->ac) goto fail;
   t->n_atoms = ndr_ac_count(t->ac);
-  t->atom_words = (t->n_atoms + 63) / 64 ? (t->n_atoms + 63) / 64 : 1;
+  t->n_hits = t->n_atoms + NDR_F_COUNT_;
+  t->atom_words = (t->n_hits + 63) / 64;
+  {
+    uint32_t *l2 = realloc(atom_len, t->n_hits * sizeof *l2);
+    if (!l2) goto fail;
+    atom_len = l2;
+    for (size_t f = 0; f < NDR_F_COUNT_; f++) atom_len[t->n_atoms + f] = 1;
+  }
 
   /* per-rule requirements */
   reqs = calloc(nr ? nr : 1, sizeof *reqs);
   t->text_any = calloc(t->words, sizeof *t->text_any);
-  t->atom_rules =
-      calloc((t->n_atoms ? t->n_atoms : 1) * t->words, sizeof *t->atom_rules);
+  t->atom_rules = calloc(t->n_hits * t->words, sizeof *t->atom_rules);
   if (!reqs || !t->text_any || !t->atom_rules) goto fail;
   for (size_t r = 0; r < nr; r++) {
     req q;
@@ -525,6 +660,57 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   }
   for (size_t p = 0; p < ir->n_packs; p++)
     if (ir->packs[p].tier == NDR_TIER_PROVIDER) t->provider_packs++;
+
+  /* packs: a pack whose `applies when` cannot hold takes its rules out */
+  t->pack_req = calloc(ir->n_packs ? ir->n_packs : 1, sizeof *t->pack_req);
+  t->pack_rules = calloc((ir->n_packs ? ir->n_packs : 1) * t->words, sizeof *t->pack_rules);
+  if (!t->pack_req || !t->pack_rules) goto fail;
+  for (size_t r = 0; r < nr; r++)
+    t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
+  for (size_t p = 0; p < ir->n_packs; p++) {
+    uint32_t a = ir->packs[p].applies;
+    if (a == NDR_NONE) continue;
+    mreq q;
+    if (derive_mixed(t, a, &q, 0) < 0) goto fail;
+    ndr_pack_req *pq = &t->pack_req[p];
+    pq->gated = !q.any;
+    pq->ty = q.ty;
+    pq->lo = q.lo;
+    pq->hi = q.hi;
+    pq->n = q.n;
+  }
+
+  /* the mixed requirement of every rule */
+  {
+    req *ms = calloc(nr ? nr : 1, sizeof *ms), *mr = calloc(nr ? nr : 1, sizeof *mr);
+    t->mixed_none = calloc(t->words, sizeof *t->mixed_none);
+    t->mixed_atom = calloc(t->n_hits * t->words, sizeof *t->mixed_atom);
+    int bad = !ms || !mr || !t->mixed_none || !t->mixed_atom;
+    for (size_t r = 0; r < nr && !bad; r++) {
+      mreq q;
+      if (derive_mixed(t, ir->rules[r].cond, &q, 0) < 0) {
+        bad = 1;
+        break;
+      }
+      uint64_t bit = 1ull << (r % 64);
+      if (q.any) t->mixed_none[r / 64] |= bit;
+      for (size_t i = 0; i < q.n && !bad; i++) {
+        if (q.ty[i] == NDR_ALT_STATUS) bad = req_add(&ms[r], q.lo[i], q.hi[i]) < 0;
+        else if (q.ty[i] == NDR_ALT_REPLY) bad = req_add(&mr[r], q.lo[i], q.hi[i]) < 0;
+        else t->mixed_atom[q.lo[i] * t->words + r / 64] |= bit;
+      }
+      mreq_free(&q);
+    }
+    if (!bad) bad = build_keyindex(t, &t->mixed_status, ms) < 0;
+    if (!bad) bad = build_keyindex(t, &t->mixed_reply, mr) < 0;
+    for (size_t r = 0; ms && mr && r < nr; r++) {
+      req_free(&ms[r]);
+      req_free(&mr[r]);
+    }
+    free(ms);
+    free(mr);
+    if (bad) goto fail;
+  }
 
   free(reqs);
   free(atom_len);

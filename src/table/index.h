@@ -45,7 +45,36 @@ struct ndr_table {
   char **node_desc; /* per leaf node: how it reads, for evidence */
   uint32_t *cat_of_rule;
   size_t provider_packs; /* packs of tier provider */
+  /*
+   * Literal ids n_atoms .. n_atoms + NDR_F_COUNT_ - 1 are pseudo-literals
+   * "field F is not empty": a phrase, or a regex that cannot match the empty
+   * string, on another field than the text needs its field to hold
+   * something, so such conditions are indexed as well.
+   */
+  size_t n_hits;
+  uint32_t *re_minlen; /* per regex: PCRE2's minimum match length */
+  /*
+   * A fourth requirement mixes kinds: `status 5.7.515 or text "..."` needs
+   * the status OR the literal, which none of the three indexes above can
+   * say. mixed_none holds the rules without such a requirement; the others
+   * are admitted through mixed_status, mixed_reply or mixed_atom.
+   */
+  uint64_t *mixed_none;
+  ndr_keyindex mixed_status, mixed_reply;
+  uint64_t *mixed_atom; /* n_hits * words */
+  /* per pack: what its `applies when` needs, and the rules it holds */
+  struct ndr_pack_req *pack_req;
+  uint64_t *pack_rules; /* n_packs * words */
 };
+
+/* Alternatives one of which a pack's `applies when` needs. */
+enum { NDR_ALT_STATUS, NDR_ALT_REPLY, NDR_ALT_ATOM };
+typedef struct ndr_pack_req {
+  int gated; /* 0: nothing indexable (always evaluate the condition) */
+  uint8_t *ty;
+  uint32_t *lo, *hi;
+  size_t n;
+} ndr_pack_req;
 
 /* PCRE2 compile options for our regex flags. */
 uint32_t ndr_pcre2_options(uint32_t rx_flags);
