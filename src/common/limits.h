@@ -19,6 +19,10 @@
 #define NDR_MAX_RULES 100000u
 #define NDR_MIN_ATOM_LEN 3u   /* shorter literals do not prefilter */
 #define NDR_MAX_ATOM_LEN 32u  /* longer literals are cut to this */
+/* Literals enter the prefilter automaton cut to this many bytes: a small
+   automaton stays in cache; a phrase longer than this is confirmed with a
+   plain search when its window is found. */
+#define NDR_AC_WINDOW 12u
 #define NDR_MAX_DNF_TERMS 32u /* shadowing analysis gives up beyond */
 
 /* PCRE2 at match time */

@@ -140,7 +140,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     const ndr_buf *f = &r->f[x->field];
     if (!m->naive && x->field == NDR_F_TEXT && t->node_atom[n] != NDR_NONE) {
       if (!hit(m, t->node_atom[n])) return 0;
-      if (!ev) return 1;
+      if (!ev && t->node_exact[n]) return 1;
     }
     const char *p = ndr_ir_str(ir, x->a);
     size_t pl = strlen(p);
@@ -275,12 +275,10 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
     const ndr_pack_req *q = &t->pack_req[p];
     if (!q->gated) continue;
     int ok = 0;
+    for (size_t w = 0; w < t->atom_words && !ok; w++) ok = (m->hits[w] & q->atom_mask[w]) != 0;
     for (size_t i = 0; i < q->n && !ok; i++) {
-      switch (q->ty[i]) {
-      case NDR_ALT_STATUS: ok = skey >= q->lo[i] && skey <= q->hi[i]; break;
-      case NDR_ALT_REPLY: ok = rkey >= q->lo[i] && rkey <= q->hi[i]; break;
-      default: ok = hit(m, q->lo[i]); break;
-      }
+      if (q->ty[i] == NDR_ALT_STATUS) ok = skey >= q->lo[i] && skey <= q->hi[i];
+      else ok = rkey >= q->lo[i] && rkey <= q->hi[i];
     }
     if (!ok) {
       m->pack_state[p] = 2;

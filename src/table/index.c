@@ -50,6 +50,7 @@ void ndr_table_free(ndr_table *t) {
   free(t->re_atoms_n);
   free(t->atom_list);
   free(t->node_atom);
+  free(t->node_exact);
   ndr_ac_free(t->ac);
   free(t->text_any);
   free(t->atom_rules);
@@ -64,6 +65,7 @@ void ndr_table_free(ndr_table *t) {
   free(t->re_minlen);
   for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
     ndr_pack_req *q = &t->pack_req[p];
+    free(q->atom_mask);
     free(q->ty);
     free(q->lo);
     free(q->hi);
@@ -559,8 +561,9 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->re_atoms_off = calloc(nn ? nn : 1, sizeof *t->re_atoms_off);
   t->re_atoms_n = calloc(nn ? nn : 1, sizeof *t->re_atoms_n);
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
+  t->node_exact = calloc(nn ? nn : 1, 1);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
-  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
+  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom || !t->node_exact ||
       !t->node_desc)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
@@ -576,9 +579,11 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     if (x->field != NDR_F_TEXT) continue;
     if (x->op == NDR_OP_PHRASE) {
       const char *s = ndr_ir_str(ir, x->a);
-      int32_t id = ndr_ac_add(acb, s, strlen(s));
+      size_t sl = strlen(s);
+      int32_t id = ndr_ac_add(acb, s, sl < NDR_AC_WINDOW ? sl : NDR_AC_WINDOW);
       if (id < 0) goto fail;
       t->node_atom[i] = (uint32_t)id;
+      t->node_exact[i] = sl <= NDR_AC_WINDOW;
       t->re_atoms_off[i] = (uint32_t)al_n;
       t->re_atoms_n[i] = 1;
       if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) goto fail;
@@ -598,7 +603,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       if (ndr_regex_atoms(pat, strlen(pat), r->flags, &at) < 0) goto fail;
       t->re_atoms_off[i] = (uint32_t)al_n;
       for (size_t k = 0; k < at.n; k++) {
-        int32_t id = ndr_ac_add(acb, at.atom[k], at.len[k]);
+        int32_t id = ndr_ac_add(acb, at.atom[k],
+                                at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
         if (id < 0 || add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) {
           ndr_atoms_free(&at);
           goto fail;
@@ -674,10 +680,27 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     if (derive_mixed(t, a, &q, 0) < 0) goto fail;
     ndr_pack_req *pq = &t->pack_req[p];
     pq->gated = !q.any;
+    pq->atom_mask = calloc(t->atom_words, sizeof *pq->atom_mask);
+    if (!pq->atom_mask) {
+      mreq_free(&q);
+      goto fail;
+    }
+    /* literal alternatives go to the mask; status and reply ones stay listed */
+    size_t k = 0;
+    for (size_t i = 0; i < q.n; i++) {
+      if (q.ty[i] == NDR_ALT_ATOM) {
+        pq->atom_mask[q.lo[i] / 64] |= 1ull << (q.lo[i] % 64);
+        continue;
+      }
+      q.ty[k] = q.ty[i];
+      q.lo[k] = q.lo[i];
+      q.hi[k] = q.hi[i];
+      k++;
+    }
     pq->ty = q.ty;
     pq->lo = q.lo;
     pq->hi = q.hi;
-    pq->n = q.n;
+    pq->n = k;
   }
 
   /* the mixed requirement of every rule */

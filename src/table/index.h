@@ -37,6 +37,7 @@ struct ndr_table {
   uint32_t *re_atoms_off, *re_atoms_n; /* per regex: its atom ids */
   uint32_t *atom_list;
   uint32_t *node_atom; /* per node: atom id of a PHRASE on text, or NDR_NONE */
+  uint8_t *node_exact; /* per node: the PHRASE is its whole atom (not cut) */
   ndr_ac *ac;
   size_t n_atoms, atom_words;
   uint64_t *text_any;   /* rules that need no literal */
@@ -71,6 +72,7 @@ struct ndr_table {
 enum { NDR_ALT_STATUS, NDR_ALT_REPLY, NDR_ALT_ATOM };
 typedef struct ndr_pack_req {
   int gated; /* 0: nothing indexable (always evaluate the condition) */
+  uint64_t *atom_mask; /* the literal alternatives, as a set of literal ids */
   uint8_t *ty;
   uint32_t *lo, *hi;
   size_t n;
