@@ -266,6 +266,22 @@ static int anchor_byte(int prev) {
   }
 }
 
+/* Byte classes for the scan: what may start a code, a marker or a line
+   break (BC_START), and what counts as blank (BC_WS, as is_ws). */
+enum { BC_START = 1, BC_WS = 2 };
+static const unsigned char byte_class[256] = {
+    ['\n'] = BC_START, ['\r'] = BC_START, ['\v'] = BC_WS,
+    ['\f'] = BC_WS, ['2'] = BC_START, ['3'] = BC_START,
+    ['4'] = BC_START, ['5'] = BC_START, ['-'] = BC_START, ['s'] = BC_START,
+    ['S'] = BC_START, ['\''] = BC_START, ['"'] = BC_START, ['<'] = BC_START,
+    [' '] = BC_WS, ['\t'] = BC_WS, [0] = BC_WS, [1] = BC_WS, [2] = BC_WS,
+    [3] = BC_WS, [4] = BC_WS, [5] = BC_WS, [6] = BC_WS, [7] = BC_WS,
+    [8] = BC_WS, [14] = BC_WS, [15] = BC_WS, [16] = BC_WS, [17] = BC_WS,
+    [18] = BC_WS, [19] = BC_WS, [20] = BC_WS, [21] = BC_WS, [22] = BC_WS,
+    [23] = BC_WS, [24] = BC_WS, [25] = BC_WS, [26] = BC_WS, [27] = BC_WS,
+    [28] = BC_WS, [29] = BC_WS, [30] = BC_WS, [31] = BC_WS,
+};
+
 void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
   if (!out) return;
   const unsigned char *t = (const unsigned char *)text;
@@ -299,10 +315,13 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
       continue;
     }
     /* most bytes can start neither a code nor a marker: step over them */
-    if (!(c >= '2' && c <= '5') && c != '-' && c != 's' && c != 'S' && c != '\'' &&
-        c != '"' && c != '<') {
-      if (!is_ws(c)) prev = (int)c;
-      i++;
+    if (!(byte_class[c] & BC_START)) {
+      size_t last = SIZE_MAX;
+      do {
+        if (!(byte_class[t[i]] & BC_WS)) last = i;
+        i++;
+      } while (i < len && !(byte_class[t[i]] & BC_START));
+      if (last != SIZE_MAX) prev = (int)t[last];
       continue;
     }
     size_t m = marker_at(t, len, i);
