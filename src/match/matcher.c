@@ -388,7 +388,9 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
                (char)(meaning[0] >= 'a' && meaning[0] <= 'z' ? meaning[0] - 32
                                                              : meaning[0]));
   ndr_buf_adds(w, meaning + 1);
-  ndr_buf_printf(w, " (rule %s matched ", out->rule_id);
+  ndr_buf_adds(w, " (rule ");
+  ndr_buf_adds(w, out->rule_id);
+  ndr_buf_adds(w, " matched ");
   if (m->n_ev == 0) ndr_buf_adds(w, "every record of its pack");
   const ndr_buf *text = &r->f[NDR_F_TEXT];
   for (size_t i = 0; i < m->n_ev; i++) {

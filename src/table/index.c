@@ -502,6 +502,30 @@ static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
 
 /* ---------------------------------------------------------------- build */
 
+/* Rough cost of evaluating a node: composite nodes by their dearest kid. */
+static int node_cost(const ndr_ir *ir, uint32_t n) {
+  const ndr_ir_node *x = &ir->nodes[n];
+  switch (x->op) {
+  case NDR_OP_STATUS:
+  case NDR_OP_REPLY:
+  case NDR_OP_KIND:
+  case NDR_OP_TRUE: return 0;
+  case NDR_OP_EQUALS:
+  case NDR_OP_PROVIDER:
+  case NDR_OP_PHRASE: return 1;
+  case NDR_OP_REGEX: return 3;
+  case NDR_OP_NOT: return node_cost(ir, x->a);
+  default: {
+    int c = 0;
+    for (uint32_t i = 0; i < x->b; i++) {
+      int k = node_cost(ir, ir->kids[x->a + i]);
+      if (k > c) c = k;
+    }
+    return c;
+  }
+  }
+}
+
 static int add_atom_list(ndr_table *t, size_t *n, size_t *cap, uint32_t id) {
   if (*n == *cap) {
     size_t c2 = *cap ? *cap * 2 : 64;
@@ -554,6 +578,27 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0) minlen = 0;
     t->re_minlen[i] = minlen;
 
+  }
+
+  /*
+   * Cheap conditions first: within an and/or, a status, reply, kind or
+   * phrase test decides before a regex has to run. Children are reordered
+   * by cost (stable), which changes neither the result nor the file format.
+   */
+  for (size_t i = 0; i < nn; i++) {
+    const ndr_ir_node *x = &ir->nodes[i];
+    if (x->op != NDR_OP_AND && x->op != NDR_OP_OR) continue;
+    uint32_t *k = ir->kids + x->a;
+    for (uint32_t a = 1; a < x->b; a++) { /* insertion sort, stable */
+      uint32_t kid = k[a];
+      int cv = node_cost(ir, kid);
+      uint32_t b = a;
+      while (b > 0 && node_cost(ir, k[b - 1]) > cv) {
+        k[b] = k[b - 1];
+        b--;
+      }
+      k[b] = kid;
+    }
   }
 
   /* literals: phrases on text are atoms themselves; regexes give theirs */
