@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/limits.h"
+#include "input/input.h"
 
 typedef enum out_format { OF_TEXT, OF_JSONL, OF_CSV } out_format;
 
@@ -31,6 +32,9 @@ typedef struct run {
   unsigned long records, unknown, blank, truncated, limit_hits;
   cat_count *counts;
   size_t n_counts, cap_counts;
+  cat_count *skipped; /* counted, not classified: "delivered"... */
+  size_t n_skipped, cap_skipped;
+  unsigned long problems;
   int quiet;
 } run;
 
@@ -49,6 +53,23 @@ static void count_category(run *r, const char *cat) {
   }
   /* category strings live in the table, which outlives the run */
   r->counts[r->n_counts++] = (cat_count){cat, 1};
+}
+
+static void count_skipped(run *r, const char *what) {
+  for (size_t i = 0; i < r->n_skipped; i++)
+    if (strcmp(r->skipped[i].cat, what) == 0) {
+      r->skipped[i].n++;
+      return;
+    }
+  if (r->n_skipped == r->cap_skipped) {
+    size_t cap = r->cap_skipped ? r->cap_skipped * 2 : 8;
+    cat_count *c = realloc(r->skipped, cap * sizeof *c);
+    if (!c) return;
+    r->skipped = c;
+    r->cap_skipped = cap;
+  }
+  /* readers pass string literals for what they skip */
+  r->skipped[r->n_skipped++] = (cat_count){what, 1};
 }
 
 static void json_str(ndr_buf *b, const char *s) {
@@ -124,6 +145,15 @@ static void emit(run *r, const char *input, unsigned long recno,
     }
     ndr_buf_adds(b, "],\"why\":");
     json_str(b, v->why);
+    /* the fields an NDR or a trace record carries, when present */
+    for (int f = NDR_F_TEXT + 1; f < NDR_F_COUNT_; f++) {
+      size_t fl;
+      const char *fv = ndr_record_get(r->rec, (ndr_field)f, &fl);
+      if (!fl) continue;
+      ndr_buf_printf(b, ",\"%s\":\"", ndr_field_name((ndr_field)f));
+      ndr_buf_add_json(b, fv, fl);
+      ndr_buf_addc(b, '"');
+    }
     ndr_buf_adds(b, "}\n");
     break;
   case OF_CSV: {
@@ -156,6 +186,12 @@ static void emit(run *r, const char *input, unsigned long recno,
       if (i) ndr_buf_addc(b, ',');
       ndr_buf_add_csv(b, cols[i], strlen(cols[i]));
     }
+    for (int f = NDR_F_TEXT + 1; f < NDR_F_COUNT_; f++) {
+      size_t fl;
+      const char *fv = ndr_record_get(r->rec, (ndr_field)f, &fl);
+      ndr_buf_addc(b, ',');
+      ndr_buf_add_csv(b, fv, fl);
+    }
     ndr_buf_adds(b, "\r\n");
     break;
   }
@@ -170,6 +206,15 @@ static void emit(run *r, const char *input, unsigned long recno,
     ndr_buf_add_printable(b, text, tl > 300 ? 300 : tl);
     if (tl > 300) ndr_buf_adds(b, "...");
     ndr_buf_printf(b, "\n    why: %s\n", v->why);
+    {
+      size_t fl;
+      const char *fv = ndr_record_get(r->rec, NDR_F_RECIPIENT, &fl);
+      if (fl) {
+        ndr_buf_adds(b, "    recipient: ");
+        ndr_buf_add_printable(b, fv, fl);
+        ndr_buf_addc(b, '\n');
+      }
+    }
     if (v->advice && *v->advice)
       ndr_buf_printf(b, "    advice: %s\n", v->advice);
     break;
@@ -177,84 +222,49 @@ static void emit(run *r, const char *input, unsigned long recno,
   fwrite(ndr_buf_str(b), 1, b->len, stdout);
 }
 
-static void do_line(run *r, const char *input, unsigned long lineno,
-                    const char *s, size_t n, int cut) {
-  size_t a = 0;
-  while (a < n && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r')) a++;
-  while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-    n--;
-  if (a == n) {
-    r->blank++;
-    return;
-  }
-  if (cut) {
-    cli_warn(
-        "%s:%lu: line longer than %u bytes; classified on its first %u bytes",
-        input, lineno, NDR_MAX_LINE_BYTES, NDR_MAX_LINE_BYTES);
-    r->truncated++;
-  }
-  ndr_record_reset(r->rec);
-  ndr_record_set_kind(r->rec, NDR_KIND_LINE);
-  ndr_record_set_diagnostic(r->rec, s + a, n - a);
+/* ----------------------------------------------------- input callbacks */
+
+static int on_record(void *user, const char *input, unsigned long where,
+                     ndr_record *rec) {
+  run *r = user;
   ndr_verdict v;
-  if (ndr_classify(r->m, r->rec, &v) != NDR_OK) return;
+  r->rec = rec;
+  if (ndr_classify(r->m, rec, &v) != NDR_OK) return 0;
   r->records++;
   if (!v.rule_id) r->unknown++;
   if (v.limit_hits) {
     r->limit_hits += v.limit_hits;
-    cli_warn(
-        "%s:%lu: a regex hit the PCRE2 match limit and counted as no match",
-        input, lineno);
+    cli_warn("%s:%lu: a regex hit the PCRE2 match limit and counted as no match",
+             input, where);
   }
   count_category(r, v.category);
-  emit(r, input, r->records, lineno, &v);
+  emit(r, input, r->records, where, &v);
+  return 0;
 }
 
-/* Read lines with a bounded buffer: a line longer than the limit is cut. */
-static int do_stream(run *r, FILE *f, const char *input) {
-  ndr_buf line = NDR_BUF_INIT;
-  char chunk[65536];
-  unsigned long lineno = 0;
-  int cut = 0;
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-    size_t i = 0;
-    while (i < n) {
-      char *nl = memchr(chunk + i, '\n', n - i);
-      size_t end = nl ? (size_t)(nl - chunk) : n;
-      size_t take = end - i;
-      if (line.len + take > NDR_MAX_LINE_BYTES) {
-        take =
-            line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
-        cut = 1;
-      }
-      if (take && ndr_buf_add(&line, chunk + i, take) < 0) {
-        ndr_buf_free(&line);
-        cli_error("%s: out of memory", input);
-        return EXIT_TROUBLE;
-      }
-      if (nl) {
-        lineno++;
-        do_line(r, input, lineno, ndr_buf_str(&line), line.len, cut);
-        ndr_buf_clear(&line);
-        cut = 0;
-        i = end + 1;
-      } else {
-        i = n;
-      }
-    }
+static void on_skipped(void *user, const char *input, unsigned long where,
+                       const char *what) {
+  run *r = user;
+  (void)input;
+  (void)where;
+  if (strcmp(what, "blank line") == 0) r->blank++;
+  else count_skipped(r, what);
+}
+
+static void on_problem(void *user, ndr_level level, const char *input,
+                       unsigned long where, const char *message) {
+  run *r = user;
+  ndr_buf b = NDR_BUF_INIT;
+  ndr_buf_add_printable(&b, input, strlen(input));
+  if (where) ndr_buf_printf(&b, ":%lu", where);
+  if (level == NDR_ERROR) {
+    cli_error("%s: %s", ndr_buf_str(&b), message);
+    r->problems++;
+  } else {
+    cli_warn("%s: %s", ndr_buf_str(&b), message);
+    r->truncated++;
   }
-  int err = ferror(f);
-  if (line.len) {
-    lineno++;
-    do_line(r, input, lineno, ndr_buf_str(&line), line.len, cut);
-  }
-  ndr_buf_free(&line);
-  if (err) {
-    cli_error("%s: read error: %s", input, strerror(errno));
-    return EXIT_TROUBLE;
-  }
-  return EXIT_CLEAN;
+  ndr_buf_free(&b);
 }
 
 static int cmp_count(const void *a, const void *b) {
@@ -276,6 +286,11 @@ static void summary(run *r, int inputs) {
   if (r->n_counts) qsort(r->counts, r->n_counts, sizeof *r->counts, cmp_count);
   for (size_t i = 0; i < r->n_counts; i++)
     fprintf(stderr, "  %7u  %s\n", r->counts[i].n, r->counts[i].cat);
+  for (size_t i = 0; i < r->n_skipped; i++)
+    fprintf(stderr, "  %7u  %s (counted, not classified)\n", r->skipped[i].n, r->skipped[i].cat);
+  if (r->problems)
+    fprintf(stderr, "ndrsift: %lu input unit%s could not be read (see the errors above)\n",
+            r->problems, r->problems == 1 ? "" : "s");
   if (r->limit_hits)
     fprintf(stderr,
             "ndrsift: warning: %lu regex evaluation%s hit the PCRE2 limit\n",
@@ -296,7 +311,8 @@ static const char *const classify_help =
     "ones\n"
     "  --no-default-rules        do not use the shipped rule packs\n"
     "  --table FILE              classify with a table from 'ndrsift compile'\n"
-    "  --input=lines             the input type (only lines in this version)\n"
+    "  --input=TYPE              auto (default: from the content), lines, eml, mbox,\n"
+    "                            maildir, clixml, msgtrk or csv\n"
     "  -q, --quiet               no summary on stderr\n"
     "\n"
     "Exit: 0 done, 2 usage, I/O error or unreadable rules/table.\n";
@@ -304,6 +320,7 @@ static const char *const classify_help =
 enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT };
 
 static int parse_table_opts(int argc, char **argv, table_opts *to,
+                            ndr_input_type *input,
                             out_format *fmt, int *quiet, const char *help) {
   static const struct option longs[] = {
       {"format", required_argument, NULL, O_FORMAT},
@@ -345,10 +362,12 @@ static int parse_table_opts(int argc, char **argv, table_opts *to,
       to->table_file = optarg;
       break;
     case O_INPUT:
-      if (strcmp(optarg, "lines")) {
-        cli_error("--input must be 'lines' in this version, not '%s'", optarg);
+      if (!input || ndr_input_type_parse(optarg) == NDR_IN_COUNT_) {
+        cli_error("--input must be auto, lines, eml, mbox, maildir, clixml, "
+                  "msgtrk or csv, not '%s'", optarg);
         return -1;
       }
+      *input = ndr_input_type_parse(optarg);
       break;
     case 'q':
       if (quiet) *quiet = 1;
@@ -368,7 +387,8 @@ int cmd_classify(int argc, char **argv) {
   run r;
   memset(&r, 0, sizeof r);
   table_opts to;
-  if (parse_table_opts(argc, argv, &to, &r.fmt, &r.quiet, classify_help) < 0) {
+  ndr_input_type itype = NDR_IN_AUTO;
+  if (parse_table_opts(argc, argv, &to, &itype, &r.fmt, &r.quiet, classify_help) < 0) {
     free(to.rules);
     return EXIT_TROUBLE;
   }
@@ -385,32 +405,27 @@ int cmd_classify(int argc, char **argv) {
   if (r.fmt == OF_CSV)
     fputs("input,record,line,kind,provider,reply_code,status,category,fixer,"
           "retry,rule,rule_file,"
-          "rule_line,sisimai_reason,diagnostic,why,advice\r\n",
+          "rule_line,sisimai_reason,diagnostic,why,advice,reporting_mta,"
+          "remote_mta,recipient,sender,event,connector,server,action,"
+          "report_date,message_id,from,to,subject,date\r\n",
           stdout);
+  ndr_input_cb cb = {on_record, on_skipped, on_problem, &r};
+  ndr_record *own = r.rec;
   int inputs = 0;
   if (optind >= argc) {
-    rc = do_stream(&r, stdin, "stdin");
+    if (ndr_input_read_path("-", itype, &cb) != NDR_OK) rc = EXIT_TROUBLE;
     inputs = 1;
   }
   for (int i = optind; i < argc; i++) {
     inputs++;
-    if (strcmp(argv[i], "-") == 0) {
-      if (do_stream(&r, stdin, "stdin")) rc = EXIT_TROUBLE;
-      continue;
-    }
-    FILE *f = fopen(argv[i], "rb");
-    if (!f) {
-      cli_error("%s: %s", argv[i], strerror(errno));
-      rc = EXIT_TROUBLE;
-      continue;
-    }
-    if (do_stream(&r, f, argv[i])) rc = EXIT_TROUBLE;
-    fclose(f);
+    if (ndr_input_read_path(argv[i], itype, &cb) != NDR_OK) rc = EXIT_TROUBLE;
   }
+  r.rec = own;
   fflush(stdout);
   summary(&r, inputs);
   ndr_buf_free(&r.out);
   free(r.counts);
+  free(r.skipped);
   ndr_matcher_free(r.m);
   ndr_record_free(r.rec);
   ndr_table_free(t);
@@ -437,7 +452,7 @@ static void write_out(void *user, const char *bytes, size_t len) {
 
 int cmd_explain(int argc, char **argv) {
   table_opts to;
-  if (parse_table_opts(argc, argv, &to, NULL, NULL, explain_help) < 0) {
+  if (parse_table_opts(argc, argv, &to, NULL, NULL, NULL, explain_help) < 0) {
     free(to.rules);
     return EXIT_TROUBLE;
   }

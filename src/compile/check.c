@@ -78,14 +78,10 @@ static const char *P(ndr_compiler *c, ndr_tok t) {
 
 /* ------------------------------------------------------ codes and names */
 
-static const char *const field_names[] = {
-    "text",   "reporting_mta", "remote_mta", "recipient",
-    "sender", "event",         "connector",  "server",
-};
 
 static int field_lookup(ndr_tok t) {
   for (int i = 0; i < NDR_F_COUNT_; i++)
-    if (tok_eq(t, field_names[i])) return i;
+    if (tok_eq(t, ndr_field_name((ndr_field)i))) return i;
   if (tok_eq(t, "status")) return AST_F_STATUS;
   if (tok_eq(t, "reply")) return AST_F_REPLY;
   if (tok_eq(t, "kind")) return AST_F_KIND;
@@ -301,7 +297,7 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
   n->field_id = f;
   if (f < 0) {
     suggest s = {NULL, 99, n->field.s};
-    for (int i = 0; i < NDR_F_COUNT_; i++) sug_try(&s, field_names[i]);
+    for (int i = 0; i < NDR_F_COUNT_; i++) sug_try(&s, ndr_field_name((ndr_field)i));
     sug_try(&s, "status");
     sug_try(&s, "reply");
     sug_try(&s, "kind");

@@ -20,8 +20,9 @@ const char *ndr_kind_name(ndr_kind k) {
 }
 
 static const char *const field_names[NDR_F_COUNT_] = {
-    "text",   "reporting_mta", "remote_mta", "recipient",
-    "sender", "event",         "connector",  "server"};
+    "text",       "reporting_mta", "remote_mta", "recipient", "sender",
+    "event",      "connector",     "server",     "action",    "report_date",
+    "message_id", "from",          "to",         "subject",   "date"};
 
 const char *ndr_field_name(ndr_field f) {
   return (unsigned)f < NDR_F_COUNT_ ? field_names[f] : "unknown";
