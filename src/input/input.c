@@ -203,6 +203,12 @@ ndr_status ndr_input_read_stream(FILE *f, const char *name, ndr_input_type type,
   }
   switch (type) {
   case NDR_IN_LINES: return ndr_input_lines(f, name, cb);
+  case NDR_IN_EML:
+  case NDR_IN_MAILDIR: return ndr_input_eml(f, name, cb);
+  case NDR_IN_MBOX: return ndr_input_mbox(f, name, cb);
+  case NDR_IN_CLIXML: return ndr_input_clixml(f, name, cb);
+  case NDR_IN_MSGTRK: return ndr_input_msgtrk(f, name, cb);
+  case NDR_IN_CSV: return ndr_input_csv(f, name, cb);
   default: break;
   }
   if (cb->problem) {

@@ -77,5 +77,13 @@ ndr_input_type ndr_input_detect(const unsigned char *head, size_t n);
 
 /* The readers, one per module of src/input. Each reads the whole stream. */
 ndr_status ndr_input_lines(FILE *f, const char *name, const ndr_input_cb *cb);
+/* message.c: one message (NDR, delay, auto-reply, ARF...) */
+ndr_status ndr_input_eml(FILE *f, const char *name, const ndr_input_cb *cb);
+/* message.c: an mbox, message by message, as a stream */
+ndr_status ndr_input_mbox(FILE *f, const char *name, const ndr_input_cb *cb);
+/* trace.c: message-trace exports */
+ndr_status ndr_input_clixml(FILE *f, const char *name, const ndr_input_cb *cb);
+ndr_status ndr_input_msgtrk(FILE *f, const char *name, const ndr_input_cb *cb);
+ndr_status ndr_input_csv(FILE *f, const char *name, const ndr_input_cb *cb);
 
 #endif
