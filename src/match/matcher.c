@@ -81,6 +81,22 @@ uint32_t ndr_matcher_last_rule(const ndr_matcher *m) {
   return m->last_rule;
 }
 
+void ndr_matcher_stats(const ndr_matcher *m, unsigned *literals,
+                       unsigned *candidates, unsigned *before) {
+  const ndr_table *t = m->t;
+  unsigned lit = 0, cand = 0, bef = 0;
+  for (size_t a = 0; a < t->n_atoms; a++)
+    lit += (unsigned)((m->hits[a / 64] >> (a % 64)) & 1u);
+  for (size_t r = 0; r < t->ir.n_rules; r++) {
+    if (!((m->cand[r / 64] >> (r % 64)) & 1u)) continue;
+    cand++;
+    if (m->last_rule == NDR_NONE || r < m->last_rule) bef++;
+  }
+  if (literals) *literals = lit;
+  if (candidates) *candidates = cand;
+  if (before) *before = bef;
+}
+
 /* ------------------------------------------------------------ evaluation */
 
 static void add_ev(ndr_matcher *m, uint32_t node, size_t off, size_t len) {

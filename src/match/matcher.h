@@ -15,4 +15,11 @@ uint32_t ndr_matcher_last_rule(const ndr_matcher *m);
 ndr_status ndr_classify_naive(ndr_matcher *m, const ndr_record *r,
                               uint32_t *rule);
 
+/*
+ * How selective the index was on the last ndr_classify: the literals found,
+ * the candidate rules, and how many candidates precede the deciding rule.
+ */
+void ndr_matcher_stats(const ndr_matcher *m, unsigned *literals,
+                       unsigned *candidates, unsigned *before);
+
 #endif

@@ -217,41 +217,17 @@ static double run_threads(const ndr_table *t, const corpus *c,
 
 /* ----------------------------------------------------------- index stats */
 
-/* How selective the index is on a line: the candidate rules (as the matcher
- * computes them) and how many of those precede the deciding rule. This
- * mirrors prepare() in matcher.c; it is informational only. */
+/* How selective the index was on a line, as the matcher computed it. */
 typedef struct idx_stats {
   double cand, before, atoms_hit, regex_nodes_before;
 } idx_stats;
 
-static void index_stats(const ndr_table *t, const ndr_record *rec, uint32_t win,
-                        uint64_t *hits, uint64_t *cand, idx_stats *s) {
-  const ndr_ir *ir = &t->ir;
-  memset(hits, 0, t->atom_words * sizeof *hits);
-  size_t tl;
-  const char *text = ndr_record_get(rec, NDR_F_TEXT, &tl);
-  if (t->n_atoms) ndr_ac_scan(t->ac, text, tl, hits);
-  const uint64_t *st =
-      ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(rec));
-  const uint64_t *rp =
-      ndr_keyindex_lookup(t, &t->reply, (uint32_t)ndr_record_reply(rec));
-  memcpy(cand, t->text_any, t->words * sizeof *cand);
-  for (size_t w = 0; w < t->atom_words; w++) {
-    s->atoms_hit += __builtin_popcountll(hits[w]);
-    uint64_t bits = hits[w];
-    while (bits) {
-      size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
-      bits &= bits - 1;
-      const uint64_t *row = t->atom_rules + a * t->words;
-      for (size_t k = 0; k < t->words; k++) cand[k] |= row[k];
-    }
-  }
-  for (size_t k = 0; k < t->words; k++) cand[k] &= st[k] & rp[k];
-  for (size_t ri = 0; ri < ir->n_rules; ri++) {
-    if (!((cand[ri / 64] >> (ri % 64)) & 1u)) continue;
-    s->cand++;
-    if (win == UINT32_MAX || ri < win) s->before++;
-  }
+static void index_stats(ndr_matcher *m, idx_stats *s) {
+  unsigned lit, cand, before;
+  ndr_matcher_stats(m, &lit, &cand, &before);
+  s->atoms_hit += lit;
+  s->cand += cand;
+  s->before += before;
 }
 
 /* ------------------------------------------------------------------ main */
@@ -473,16 +449,13 @@ int main(int argc, char **argv) {
   /* ---- (d) the same deciding rule, line by line; and index selectivity */
   size_t mismatches = 0;
   idx_stats is = {0};
-  uint64_t *hits = calloc(t->atom_words ? t->atom_words : 1, sizeof *hits);
-  uint64_t *cand = calloc(t->words ? t->words : 1, sizeof *cand);
-  if (!hits || !cand) return 2;
   size_t n_check =
       n_naive < c.n_texts ? c.n_texts : n_naive; /* every text at least once */
   if (n_check > n_lines) n_check = n_lines;
   for (size_t i = 0; i < n_check; i++) {
     classify_one(m, rec, &c.lines[i], &v);
     uint32_t a = ndr_matcher_last_rule(m);
-    if (i < c.n_texts) index_stats(t, rec, a, hits, cand, &is);
+    if (i < c.n_texts) index_stats(m, &is);
     ndr_classify_naive(m, rec, &rule);
     if (a != rule) {
       if (mismatches < 10) {
@@ -502,8 +475,6 @@ int main(int argc, char **argv) {
          "are candidates, "
          "%.1f candidates tried before the decision\n",
          is.atoms_hit / nd, is.cand / nd, ir->n_rules, is.before / nd);
-  free(hits);
-  free(cand);
 
   /* ---- (f) threads */
   if (nthreads > 1) {
