@@ -144,31 +144,34 @@ int ndr_buf_add_printable(ndr_buf *b, const char *s, size_t len) {
 
 int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
   const unsigned char *u = (const unsigned char *)s;
+  if (ndr_buf_reserve(b, len + 16) < 0) return -1;
   for (size_t i = 0; i < len;) {
+    /* copy a run of bytes that need no escaping in one step */
+    size_t j = i;
+    while (j < len && u[j] >= 0x20 && u[j] < 0x7F && u[j] != '"' && u[j] != '\\') j++;
+    if (j > i) {
+      if (ndr_buf_add(b, u + i, j - i) < 0) return -1;
+      i = j;
+      continue;
+    }
     unsigned char c = u[i];
     if (c == '"' || c == '\\') {
-      if (ndr_buf_addc(b, '\\') < 0 || ndr_buf_addc(b, (char)c) < 0) return -1;
+      char esc[2] = {'\\', (char)c};
+      if (ndr_buf_add(b, esc, 2) < 0) return -1;
       i++;
     } else if (c < 0x20 || c == 0x7F) {
       int r;
       switch (c) {
-      case '\n':
-        r = ndr_buf_adds(b, "\\n");
-        break;
-      case '\r':
-        r = ndr_buf_adds(b, "\\r");
-        break;
-      case '\t':
-        r = ndr_buf_adds(b, "\\t");
-        break;
-      default:
-        r = ndr_buf_printf(b, "\\u%04x", c);
-        break;
+      case '\n': r = ndr_buf_add(b, "\\n", 2); break;
+      case '\r': r = ndr_buf_add(b, "\\r", 2); break;
+      case '\t': r = ndr_buf_add(b, "\\t", 2); break;
+      default: {
+        char hex[8];
+        snprintf(hex, sizeof hex, "\\u%04x", c);
+        r = ndr_buf_add(b, hex, 6);
+      }
       }
       if (r < 0) return -1;
-      i++;
-    } else if (c < 0x80) {
-      if (ndr_buf_addc(b, (char)c) < 0) return -1;
       i++;
     } else {
       size_t n = ndr_utf8_len(u + i, len - i);
@@ -176,7 +179,7 @@ int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
         if (ndr_buf_add(b, u + i, n) < 0) return -1;
         i += n;
       } else {
-        if (ndr_buf_adds(b, "\\ufffd") < 0) return -1;
+        if (ndr_buf_add(b, "\\ufffd", 6) < 0) return -1;
         i++;
       }
     }
