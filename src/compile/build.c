@@ -134,7 +134,15 @@ ast_cond *ndr_b_patref(ndr_parse_ctx *p, ndr_tok ref) {
   return c;
 }
 
+static void check_length(ndr_parse_ctx *p, ndr_tok t) {
+  if (t.len > NDR_MAX_STRING_BYTES)
+    ndr_c_diag(p->c, NDR_ERROR, t.span, "string-too-long",
+               "this text is %zu bytes long; the limit is %u", t.len,
+               NDR_MAX_STRING_BYTES);
+}
+
 ast_value *ndr_b_value(ndr_parse_ctx *p, ast_vkind kind, ndr_tok t) {
+  check_length(p, t);
   ast_value *v = alloc(p, sizeof *v);
   if (!v) return NULL;
   v->kind = kind;
@@ -425,6 +433,7 @@ void ndr_b_rule_example(ndr_parse_ctx *p, ndr_tok text, int counter) {
     r->examples = e;
     r->cap_examples = cap;
   }
+  check_length(p, text);
   ast_example *e = &r->examples[r->n_examples++];
   e->text = text.s;
   e->len = text.len;

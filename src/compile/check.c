@@ -352,9 +352,11 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
     } else if (f == AST_F_REPLY) {
       uint32_t lo, hi, lo2, hi2;
       const char *err = NULL;
+      const ndr_tok *bad = &v->tok;
       if (v->kind == V_NUMBER || v->kind == V_WILD) {
         err = parse_reply(v->tok.s, v->tok.len, &lo, &hi);
         if (!err && v->has_range) {
+          bad = &v->tok2;
           err = parse_reply(v->tok2.s, v->tok2.len, &lo2, &hi2);
           if (!err && lo2 < lo) {
             ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply",
@@ -368,9 +370,9 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         continue;
       }
       if (err) {
-        ndr_c_diag(c, NDR_ERROR, v->span, "bad-reply",
+ndr_c_diag(c, NDR_ERROR, bad->span, "bad-reply",
                    "malformed reply code '%s': %s",
-                   ndr_c_printable(c, v->tok.s, v->tok.len), err);
+                   ndr_c_printable(c, bad->s, bad->len), err);
         continue;
       }
       v->lo = lo;

@@ -227,6 +227,13 @@ uint32_t ndr_c_load_file(ndr_compiler *c, const char *path, ndr_span from,
       return (uint32_t)i;
     }
   }
+  struct stat sb;
+  if (stat(real, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    /* a device or FIFO could block or never end */
+    io_diag(c, from, path, "not a regular file");
+    free(real);
+    return UINT32_MAX;
+  }
   FILE *fp = fopen(path, "rb");
   if (!fp) {
     io_diag(c, from, path, strerror(errno));
