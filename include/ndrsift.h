@@ -194,7 +194,7 @@ typedef enum ndr_field {
   NDR_F_SENDER,
   NDR_F_EVENT, /* trace event, e.g. FAIL, DEFER */
   NDR_F_CONNECTOR,
-  NDR_F_SERVER, /* trace: the server that logged the event */
+  NDR_F_SERVER,      /* trace: the server that logged the event */
   NDR_F_ACTION,      /* DSN Action (failed, delayed...) or trace status */
   NDR_F_REPORT_DATE, /* when the report or trace event was written */
   NDR_F_MESSAGE_ID,  /* the original message's Message-ID */

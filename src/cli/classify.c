@@ -234,8 +234,9 @@ static int on_record(void *user, const char *input, unsigned long where,
   if (!v.rule_id) r->unknown++;
   if (v.limit_hits) {
     r->limit_hits += v.limit_hits;
-    cli_warn("%s:%lu: a regex hit the PCRE2 match limit and counted as no match",
-             input, where);
+    cli_warn(
+        "%s:%lu: a regex hit the PCRE2 match limit and counted as no match",
+        input, where);
   }
   count_category(r, v.category);
   emit(r, input, r->records, where, &v);
@@ -247,8 +248,10 @@ static void on_skipped(void *user, const char *input, unsigned long where,
   run *r = user;
   (void)input;
   (void)where;
-  if (strcmp(what, "blank line") == 0) r->blank++;
-  else count_skipped(r, what);
+  if (strcmp(what, "blank line") == 0)
+    r->blank++;
+  else
+    count_skipped(r, what);
 }
 
 static void on_problem(void *user, ndr_level level, const char *input,
@@ -287,10 +290,13 @@ static void summary(run *r, int inputs) {
   for (size_t i = 0; i < r->n_counts; i++)
     fprintf(stderr, "  %7u  %s\n", r->counts[i].n, r->counts[i].cat);
   for (size_t i = 0; i < r->n_skipped; i++)
-    fprintf(stderr, "  %7u  %s (counted, not classified)\n", r->skipped[i].n, r->skipped[i].cat);
+    fprintf(stderr, "  %7u  %s (counted, not classified)\n", r->skipped[i].n,
+            r->skipped[i].cat);
   if (r->problems)
-    fprintf(stderr, "ndrsift: %lu input unit%s could not be read (see the errors above)\n",
-            r->problems, r->problems == 1 ? "" : "s");
+    fprintf(
+        stderr,
+        "ndrsift: %lu input unit%s could not be read (see the errors above)\n",
+        r->problems, r->problems == 1 ? "" : "s");
   if (r->limit_hits)
     fprintf(stderr,
             "ndrsift: warning: %lu regex evaluation%s hit the PCRE2 limit\n",
@@ -311,7 +317,8 @@ static const char *const classify_help =
     "ones\n"
     "  --no-default-rules        do not use the shipped rule packs\n"
     "  --table FILE              classify with a table from 'ndrsift compile'\n"
-    "  --input=TYPE              auto (default: from the content), lines, eml, mbox,\n"
+    "  --input=TYPE              auto (default: from the content), lines, eml, "
+    "mbox,\n"
     "                            maildir, clixml, msgtrk or csv\n"
     "  -q, --quiet               no summary on stderr\n"
     "\n"
@@ -320,8 +327,8 @@ static const char *const classify_help =
 enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT };
 
 static int parse_table_opts(int argc, char **argv, table_opts *to,
-                            ndr_input_type *input,
-                            out_format *fmt, int *quiet, const char *help) {
+                            ndr_input_type *input, out_format *fmt, int *quiet,
+                            const char *help) {
   static const struct option longs[] = {
       {"format", required_argument, NULL, O_FORMAT},
       {"rules", required_argument, NULL, O_RULES},
@@ -364,7 +371,8 @@ static int parse_table_opts(int argc, char **argv, table_opts *to,
     case O_INPUT:
       if (!input || ndr_input_type_parse(optarg) == NDR_IN_COUNT_) {
         cli_error("--input must be auto, lines, eml, mbox, maildir, clixml, "
-                  "msgtrk or csv, not '%s'", optarg);
+                  "msgtrk or csv, not '%s'",
+                  optarg);
         return -1;
       }
       *input = ndr_input_type_parse(optarg);
@@ -388,7 +396,8 @@ int cmd_classify(int argc, char **argv) {
   memset(&r, 0, sizeof r);
   table_opts to;
   ndr_input_type itype = NDR_IN_AUTO;
-  if (parse_table_opts(argc, argv, &to, &itype, &r.fmt, &r.quiet, classify_help) < 0) {
+  if (parse_table_opts(argc, argv, &to, &itype, &r.fmt, &r.quiet,
+                       classify_help) < 0) {
     free(to.rules);
     return EXIT_TROUBLE;
   }

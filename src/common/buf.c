@@ -148,7 +148,9 @@ int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
   for (size_t i = 0; i < len;) {
     /* copy a run of bytes that need no escaping in one step */
     size_t j = i;
-    while (j < len && u[j] >= 0x20 && u[j] < 0x7F && u[j] != '"' && u[j] != '\\') j++;
+    while (j < len && u[j] >= 0x20 && u[j] < 0x7F && u[j] != '"' &&
+           u[j] != '\\')
+      j++;
     if (j > i) {
       if (ndr_buf_add(b, u + i, j - i) < 0) return -1;
       i = j;
@@ -162,9 +164,15 @@ int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
     } else if (c < 0x20 || c == 0x7F) {
       int r;
       switch (c) {
-      case '\n': r = ndr_buf_add(b, "\\n", 2); break;
-      case '\r': r = ndr_buf_add(b, "\\r", 2); break;
-      case '\t': r = ndr_buf_add(b, "\\t", 2); break;
+      case '\n':
+        r = ndr_buf_add(b, "\\n", 2);
+        break;
+      case '\r':
+        r = ndr_buf_add(b, "\\r", 2);
+        break;
+      case '\t':
+        r = ndr_buf_add(b, "\\t", 2);
+        break;
       default: {
         char hex[8];
         snprintf(hex, sizeof hex, "\\u%04x", c);

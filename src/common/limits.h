@@ -17,8 +17,8 @@
 #define NDR_MAX_REGEX_BYTES 4096u   /* one regex's source */
 #define NDR_MAX_STRING_BYTES 65536u /* one quoted string or example */
 #define NDR_MAX_RULES 100000u
-#define NDR_MIN_ATOM_LEN 3u   /* shorter literals do not prefilter */
-#define NDR_MAX_ATOM_LEN 32u  /* longer literals are cut to this */
+#define NDR_MIN_ATOM_LEN 3u  /* shorter literals do not prefilter */
+#define NDR_MAX_ATOM_LEN 32u /* longer literals are cut to this */
 /* Literals enter the prefilter automaton cut to this many bytes: a small
    automaton stays in cache; a phrase longer than this is confirmed with a
    plain search when its window is found. */
@@ -45,5 +45,16 @@
 #define NDR_MAX_AC_BYTES (256u * 1024u * 1024u) /* one automaton's tables */
 #define NDR_MAX_REGEX_NEST 250u /* group nesting analysed (PCRE2's default) */
 #define NDR_MAX_ATOM_ALTS 32u   /* literals one regex may need; beyond: none */
+
+/* Messages (.eml, mbox, Maildir; src/input/message.c and friends) */
+#define NDR_MAX_MESSAGE_BYTES                                                  \
+  (16u * 1024u * 1024u)         /* kept of one message;                        \
+                                   the rest is skipped */
+#define NDR_MAX_MIME_DEPTH 24u  /* nesting of multiparts and messages */
+#define NDR_MAX_MIME_PARTS 512u /* parts looked at in one message */
+#define NDR_MAX_TEXT_BYTES (512u * 1024u) /* decoded human text per message */
+#define NDR_MAX_DSN_BYTES (256u * 1024u)  /* one delivery-status part */
+#define NDR_MAX_RECIPIENTS 2000u          /* recipients read from one message */
+#define NDR_MAX_HUMAN_LINES 20000u        /* lines of human text scanned */
 
 #endif

@@ -108,7 +108,7 @@ typedef struct ast_rule {
   /* filled by check/lower */
   uint32_t category_index;
   uint32_t ir_index;
-  int bad; /* a syntax error cut it short: only its id is checked */
+  int bad;      /* a syntax error cut it short: only its id is checked */
   int shadowed; /* a structural shadowing warning was given */
 } ast_rule;
 

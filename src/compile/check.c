@@ -78,7 +78,6 @@ static const char *P(ndr_compiler *c, ndr_tok t) {
 
 /* ------------------------------------------------------ codes and names */
 
-
 static int field_lookup(ndr_tok t) {
   for (int i = 0; i < NDR_F_COUNT_; i++)
     if (tok_eq(t, ndr_field_name((ndr_field)i))) return i;
@@ -297,7 +296,8 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
   n->field_id = f;
   if (f < 0) {
     suggest s = {NULL, 99, n->field.s};
-    for (int i = 0; i < NDR_F_COUNT_; i++) sug_try(&s, ndr_field_name((ndr_field)i));
+    for (int i = 0; i < NDR_F_COUNT_; i++)
+      sug_try(&s, ndr_field_name((ndr_field)i));
     sug_try(&s, "status");
     sug_try(&s, "reply");
     sug_try(&s, "kind");
@@ -370,7 +370,7 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
         continue;
       }
       if (err) {
-ndr_c_diag(c, NDR_ERROR, bad->span, "bad-reply",
+        ndr_c_diag(c, NDR_ERROR, bad->span, "bad-reply",
                    "malformed reply code '%s': %s",
                    ndr_c_printable(c, bad->s, bad->len), err);
         continue;
@@ -615,7 +615,8 @@ ndr_status ndr_c_check(ndr_compiler *c) {
       for (size_t j = 0; base && j < base->n_categories; j++)
         sug_try(&s, ndr_ir_str(base, base->categories[j].id));
       ndr_c_diag(c, NDR_ERROR, r->category.span, "unknown-category",
-                 "unknown category '%s'%s", P(c, r->category), sug_text(c, &s, ""));
+                 "unknown category '%s'%s", P(c, r->category),
+                 sug_text(c, &s, ""));
     }
     if (r->has_fixer && ndr_fixer_parse(r->fixer.s) == NDR_NONE)
       ndr_c_diag(c, NDR_ERROR, r->fixer.span, "bad-fixer",

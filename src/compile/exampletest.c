@@ -144,7 +144,8 @@ void ndr_c_example_shadow(ndr_compiler *c, const ndr_table *t) {
                    "rule '%s' never wins on its own example: earlier rule "
                    "'%s' (%s:%u) takes it",
                    r->id.s, ndr_ir_str(ir, ir->rules[thief].id),
-                   ndr_ir_str(ir, ir->rules[thief].file), ir->rules[thief].line);
+                   ndr_ir_str(ir, ir->rules[thief].file),
+                   ir->rules[thief].line);
       else
         ndr_c_diag(c, NDR_WARNING, r->id.span, "shadowed-rule",
                    "rule '%s' never wins on its own examples: earlier rules "

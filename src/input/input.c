@@ -49,19 +49,30 @@ ndr_input_type ndr_input_detect(const unsigned char *head, size_t n) {
   size_t m = n - i;
   if (starts_with(h, m, "<Objs") || starts_with(h, m, "<?xml"))
     return NDR_IN_CLIXML;
-  if (starts_with(h, m, "#Software: Microsoft Exchange") || starts_with(h, m, "#Fields:"))
+  if (starts_with(h, m, "#Software: Microsoft Exchange") ||
+      starts_with(h, m, "#Fields:"))
     return NDR_IN_MSGTRK;
   if (starts_with(h, m, "From ")) return NDR_IN_MBOX;
   /* a header line "Name: value" at the top makes it a message */
   size_t k = 0;
   while (k < m && k < 80 && h[k] > 32 && h[k] < 127 && h[k] != ':') k++;
   if (k > 0 && k < m && h[k] == ':') {
-    static const char *const hdrs[] = {"Return-Path", "Received", "From", "To",
-                                       "Subject", "Date", "Message-ID",
-                                       "MIME-Version", "Delivered-To",
-                                       "Content-Type", "X-", "Reply-To",
-                                       "Sender", "Authentication-Results",
-                                       "DKIM-Signature", "ARC-"};
+    static const char *const hdrs[] = {"Return-Path",
+                                       "Received",
+                                       "From",
+                                       "To",
+                                       "Subject",
+                                       "Date",
+                                       "Message-ID",
+                                       "MIME-Version",
+                                       "Delivered-To",
+                                       "Content-Type",
+                                       "X-",
+                                       "Reply-To",
+                                       "Sender",
+                                       "Authentication-Results",
+                                       "DKIM-Signature",
+                                       "ARC-"};
     for (size_t j = 0; j < sizeof hdrs / sizeof *hdrs; j++) {
       size_t hl = strlen(hdrs[j]);
       if (k >= hl && strncasecmp((const char *)h, hdrs[j], hl) == 0)
@@ -88,13 +99,15 @@ static void trim(const char **s, size_t *n) {
     p++;
     len--;
   }
-  while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r')) len--;
+  while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+    len--;
   *s = p;
   *n = len;
 }
 
 static int line_record(const char *name, unsigned long lineno, const char *s,
-                       size_t n, int cut, ndr_record *r, const ndr_input_cb *cb) {
+                       size_t n, int cut, ndr_record *r,
+                       const ndr_input_cb *cb) {
   trim(&s, &n);
   if (n == 0) { /* blank: not a unit, but counted */
     if (cb->skipped) cb->skipped(cb->user, name, lineno, "blank line");
@@ -129,7 +142,8 @@ ndr_status ndr_input_lines(FILE *f, const char *name, const ndr_input_cb *cb) {
       size_t end = nl ? (size_t)(nl - chunk) : n;
       size_t take = end - i;
       if (line.len + take > NDR_MAX_LINE_BYTES) {
-        take = line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
+        take =
+            line.len < NDR_MAX_LINE_BYTES ? NDR_MAX_LINE_BYTES - line.len : 0;
         cut = 1;
       }
       if (take && ndr_buf_add(&line, chunk + i, take) < 0) {
@@ -139,7 +153,8 @@ ndr_status ndr_input_lines(FILE *f, const char *name, const ndr_input_cb *cb) {
       }
       if (nl) {
         lineno++;
-        stop = line_record(name, lineno, ndr_buf_str(&line), line.len, cut, r, cb);
+        stop =
+            line_record(name, lineno, ndr_buf_str(&line), line.len, cut, r, cb);
         ndr_buf_clear(&line);
         cut = 0;
         i = end + 1;
@@ -202,18 +217,26 @@ ndr_status ndr_input_read_stream(FILE *f, const char *name, ndr_input_type type,
     return st;
   }
   switch (type) {
-  case NDR_IN_LINES: return ndr_input_lines(f, name, cb);
+  case NDR_IN_LINES:
+    return ndr_input_lines(f, name, cb);
   case NDR_IN_EML:
-  case NDR_IN_MAILDIR: return ndr_input_eml(f, name, cb);
-  case NDR_IN_MBOX: return ndr_input_mbox(f, name, cb);
-  case NDR_IN_CLIXML: return ndr_input_clixml(f, name, cb);
-  case NDR_IN_MSGTRK: return ndr_input_msgtrk(f, name, cb);
-  case NDR_IN_CSV: return ndr_input_csv(f, name, cb);
-  default: break;
+  case NDR_IN_MAILDIR:
+    return ndr_input_eml(f, name, cb);
+  case NDR_IN_MBOX:
+    return ndr_input_mbox(f, name, cb);
+  case NDR_IN_CLIXML:
+    return ndr_input_clixml(f, name, cb);
+  case NDR_IN_MSGTRK:
+    return ndr_input_msgtrk(f, name, cb);
+  case NDR_IN_CSV:
+    return ndr_input_csv(f, name, cb);
+  default:
+    break;
   }
   if (cb->problem) {
     char msg[128];
-    snprintf(msg, sizeof msg, "reading %s input is not supported in this version",
+    snprintf(msg, sizeof msg,
+             "reading %s input is not supported in this version",
              ndr_input_type_name(type));
     cb->problem(cb->user, NDR_ERROR, name, 0, msg);
   }
@@ -227,7 +250,8 @@ static int cmp_str(const void *a, const void *b) {
 ndr_status ndr_input_read_path(const char *path, ndr_input_type type,
                                const ndr_input_cb *cb) {
   if (!path || !cb) return NDR_ERR_ARG;
-  if (strcmp(path, "-") == 0) return ndr_input_read_stream(stdin, "stdin", type, cb);
+  if (strcmp(path, "-") == 0)
+    return ndr_input_read_stream(stdin, "stdin", type, cb);
   struct stat sb;
   if (stat(path, &sb) != 0) {
     if (cb->problem) cb->problem(cb->user, NDR_ERROR, path, 0, strerror(errno));
@@ -236,7 +260,8 @@ ndr_status ndr_input_read_path(const char *path, ndr_input_type type,
   if (!S_ISDIR(sb.st_mode)) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-      if (cb->problem) cb->problem(cb->user, NDR_ERROR, path, 0, strerror(errno));
+      if (cb->problem)
+        cb->problem(cb->user, NDR_ERROR, path, 0, strerror(errno));
       return NDR_ERR_IO;
     }
     ndr_status st = ndr_input_read_stream(f, path, type, cb);

@@ -62,8 +62,8 @@ typedef struct ndr_input_cb {
  * error, NDR_ERR_INPUT when the input could not be read at all or was cut
  * short (a truncated export: the records read so far were delivered).
  */
-ndr_status ndr_input_read_stream(FILE *f, const char *name,
-                                 ndr_input_type type, const ndr_input_cb *cb);
+ndr_status ndr_input_read_stream(FILE *f, const char *name, ndr_input_type type,
+                                 const ndr_input_cb *cb);
 
 /*
  * Read a file or a directory (every regular file below it, sorted by name,

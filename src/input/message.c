@@ -10,7 +10,8 @@ static ndr_status unsupported(const char *name, const char *what,
                               const ndr_input_cb *cb) {
   if (cb->problem) {
     char msg[128];
-    snprintf(msg, sizeof msg, "reading %s is not supported in this version", what);
+    snprintf(msg, sizeof msg, "reading %s is not supported in this version",
+             what);
     cb->problem(cb->user, NDR_ERROR, name, 0, msg);
   }
   return NDR_ERR_INPUT;

@@ -270,16 +270,17 @@ static int anchor_byte(int prev) {
    break (BC_START), and what counts as blank (BC_WS, as is_ws). */
 enum { BC_START = 1, BC_WS = 2 };
 static const unsigned char byte_class[256] = {
-    ['\n'] = BC_START, ['\r'] = BC_START, ['\v'] = BC_WS,
-    ['\f'] = BC_WS, ['2'] = BC_START, ['3'] = BC_START,
-    ['4'] = BC_START, ['5'] = BC_START, ['-'] = BC_START, ['s'] = BC_START,
-    ['S'] = BC_START, ['\''] = BC_START, ['"'] = BC_START, ['<'] = BC_START,
-    [' '] = BC_WS, ['\t'] = BC_WS, [0] = BC_WS, [1] = BC_WS, [2] = BC_WS,
-    [3] = BC_WS, [4] = BC_WS, [5] = BC_WS, [6] = BC_WS, [7] = BC_WS,
-    [8] = BC_WS, [14] = BC_WS, [15] = BC_WS, [16] = BC_WS, [17] = BC_WS,
-    [18] = BC_WS, [19] = BC_WS, [20] = BC_WS, [21] = BC_WS, [22] = BC_WS,
-    [23] = BC_WS, [24] = BC_WS, [25] = BC_WS, [26] = BC_WS, [27] = BC_WS,
-    [28] = BC_WS, [29] = BC_WS, [30] = BC_WS, [31] = BC_WS,
+    ['\n'] = BC_START, ['\r'] = BC_START, ['\v'] = BC_WS,   ['\f'] = BC_WS,
+    ['2'] = BC_START,  ['3'] = BC_START,  ['4'] = BC_START, ['5'] = BC_START,
+    ['-'] = BC_START,  ['s'] = BC_START,  ['S'] = BC_START, ['\''] = BC_START,
+    ['"'] = BC_START,  ['<'] = BC_START,  [' '] = BC_WS,    ['\t'] = BC_WS,
+    [0] = BC_WS,       [1] = BC_WS,       [2] = BC_WS,      [3] = BC_WS,
+    [4] = BC_WS,       [5] = BC_WS,       [6] = BC_WS,      [7] = BC_WS,
+    [8] = BC_WS,       [14] = BC_WS,      [15] = BC_WS,     [16] = BC_WS,
+    [17] = BC_WS,      [18] = BC_WS,      [19] = BC_WS,     [20] = BC_WS,
+    [21] = BC_WS,      [22] = BC_WS,      [23] = BC_WS,     [24] = BC_WS,
+    [25] = BC_WS,      [26] = BC_WS,      [27] = BC_WS,     [28] = BC_WS,
+    [29] = BC_WS,      [30] = BC_WS,      [31] = BC_WS,
 };
 
 void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {

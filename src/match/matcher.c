@@ -23,10 +23,10 @@
 
 struct ndr_matcher {
   const ndr_table *t;
-  uint64_t *hits;      /* atom bits */
-  uint64_t *cand;      /* rule bits */
+  uint64_t *hits;         /* atom bits */
+  uint64_t *cand;         /* rule bits */
   uint64_t *scratch_bits; /* rule bits */
-  uint8_t *pack_state; /* 0 unknown, 1 applies, 2 does not */
+  uint8_t *pack_state;    /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   const ndr_record *rec;
@@ -53,7 +53,8 @@ ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
   m->pack_state = calloc(t->ir.n_packs ? t->ir.n_packs : 1, 1);
   m->md = pcre2_match_data_create(16, NULL);
   m->mctx = pcre2_match_context_create(NULL);
-  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_state || !m->md || !m->mctx) {
+  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_state || !m->md ||
+      !m->mctx) {
     ndr_matcher_free(m);
     return NDR_ERR_NOMEM;
   }
@@ -274,7 +275,8 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
     const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
     const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
     uint64_t *mix = m->scratch_bits;
-    for (size_t k = 0; k < t->words; k++) mix[k] = t->mixed_none[k] | ms[k] | mr[k];
+    for (size_t k = 0; k < t->words; k++)
+      mix[k] = t->mixed_none[k] | ms[k] | mr[k];
     for (size_t w = 0; w < t->atom_words; w++) {
       uint64_t bits = m->hits[w];
       while (bits) {
@@ -291,10 +293,13 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
     const ndr_pack_req *q = &t->pack_req[p];
     if (!q->gated) continue;
     int ok = 0;
-    for (size_t w = 0; w < t->atom_words && !ok; w++) ok = (m->hits[w] & q->atom_mask[w]) != 0;
+    for (size_t w = 0; w < t->atom_words && !ok; w++)
+      ok = (m->hits[w] & q->atom_mask[w]) != 0;
     for (size_t i = 0; i < q->n && !ok; i++) {
-      if (q->ty[i] == NDR_ALT_STATUS) ok = skey >= q->lo[i] && skey <= q->hi[i];
-      else ok = rkey >= q->lo[i] && rkey <= q->hi[i];
+      if (q->ty[i] == NDR_ALT_STATUS)
+        ok = skey >= q->lo[i] && skey <= q->hi[i];
+      else
+        ok = rkey >= q->lo[i] && rkey <= q->hi[i];
     }
     if (!ok) {
       m->pack_state[p] = 2;

@@ -205,22 +205,34 @@ void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren) {
 
 /* ---------------------------------------------------- requirement sets */
 
-/* A requirement: "any" or a list of ranges (keys) / atom ids. */
+/*
+ * A requirement: "any", or alternatives one of which every match needs.
+ * An alternative is a status range, a reply range, or a literal (lo = its
+ * id, hi = its length, for weighing).
+ */
 typedef struct req {
   int any;
+  uint8_t *ty; /* NDR_ALT_* */
   uint32_t *lo, *hi;
   size_t n, cap;
 } req;
 
+#define ALT_ALL                                                                \
+  ((1u << NDR_ALT_STATUS) | (1u << NDR_ALT_REPLY) | (1u << NDR_ALT_ATOM))
+
 static void req_free(req *r) {
+  free(r->ty);
   free(r->lo);
   free(r->hi);
   memset(r, 0, sizeof *r);
 }
 
-static int req_add(req *r, uint32_t lo, uint32_t hi) {
+static int req_add(req *r, uint8_t ty, uint32_t lo, uint32_t hi) {
   if (r->n == r->cap) {
     size_t cap = r->cap ? r->cap * 2 : 4;
+    uint8_t *t2 = realloc(r->ty, cap);
+    if (!t2) return -1;
+    r->ty = t2;
     uint32_t *a = realloc(r->lo, cap * sizeof *a);
     if (!a) return -1;
     r->lo = a;
@@ -229,32 +241,31 @@ static int req_add(req *r, uint32_t lo, uint32_t hi) {
     r->hi = b;
     r->cap = cap;
   }
+  r->ty[r->n] = ty;
   r->lo[r->n] = lo;
   r->hi[r->n] = hi;
   r->n++;
   return 0;
 }
 
-enum { REQ_STATUS, REQ_REPLY, REQ_ATOMS };
-
-/* how selective a requirement is: smaller is better (atoms: longer is better)
- */
-static double req_weight(const ndr_table *t, const req *r, int what) {
+/* How many records a requirement lets through, roughly: smaller is better. */
+static double req_weight(const req *r) {
   if (r->any) return 1e18;
   double w = 0;
-  for (size_t i = 0; i < r->n; i++) {
-    if (what == REQ_ATOMS) {
-      (void)t;
-      w += 1.0 / (double)(r->hi[i] + 1); /* hi holds the atom length */
-    } else {
-      w += (double)(r->hi[i] - r->lo[i] + 1);
-    }
-  }
+  for (size_t i = 0; i < r->n; i++)
+    w += r->ty[i] == NDR_ALT_ATOM ? 1.0 / (double)(r->hi[i] + 1)
+                                  : (double)(r->hi[i] - r->lo[i] + 1);
   return w;
 }
 
-/* Conservative requirement of node n for one key space or the atoms. */
-static int derive(const ndr_table *t, uint32_t n, int what, req *out,
+/*
+ * Conservative requirement of node n, using only the kinds of alternative
+ * in `kinds`: every record the condition can match satisfies one of the
+ * alternatives. An and needs what any one child needs (the best is taken);
+ * an or needs what one of its children needs; anything else needs nothing
+ * that can be indexed.
+ */
+static int derive(const ndr_table *t, uint32_t n, unsigned kinds, req *out,
                   const uint32_t *atom_len, unsigned depth) {
   memset(out, 0, sizeof *out);
   if (n == NDR_NONE || depth > NDR_MAX_COND_DEPTH * 2) {
@@ -265,149 +276,41 @@ static int derive(const ndr_table *t, uint32_t n, int what, req *out,
   const ndr_ir_node *x = &ir->nodes[n];
   switch (x->op) {
   case NDR_OP_STATUS:
-    if (what == REQ_STATUS) return req_add(out, x->a, x->b);
+    if (kinds & (1u << NDR_ALT_STATUS))
+      return req_add(out, NDR_ALT_STATUS, x->a, x->b);
     break;
   case NDR_OP_REPLY:
-    if (what == REQ_REPLY) return req_add(out, x->a, x->b);
+    if (kinds & (1u << NDR_ALT_REPLY))
+      return req_add(out, NDR_ALT_REPLY, x->a, x->b);
     break;
   case NDR_OP_PHRASE:
   case NDR_OP_REGEX:
-    if (what == REQ_ATOMS && x->field != NDR_F_TEXT) {
+    if (!(kinds & (1u << NDR_ALT_ATOM))) break;
+    if (x->field != NDR_F_TEXT) {
       /* another field: it must at least hold something */
       if (x->op == NDR_OP_PHRASE || t->re_minlen[x->a] > 0)
-        return req_add(out, (uint32_t)(t->n_atoms + x->field), 1);
-      break;
-    }
-    if (what == REQ_ATOMS && x->field == NDR_F_TEXT) {
-      uint32_t cnt = t->re_atoms_n[n];
-      if (cnt == 0) break;
-      for (uint32_t i = 0; i < cnt; i++) {
-        uint32_t a = t->atom_list[t->re_atoms_off[n] + i];
-        if (req_add(out, a, atom_len[a]) < 0) return -1;
-      }
-      return 0;
-    }
-    break;
-  case NDR_OP_AND: {
-    /* any one child's requirement holds for the whole: pick the best */
-    req best = {.any = 1};
-    for (uint32_t i = 0; i < x->b; i++) {
-      req k;
-      if (derive(t, ir->kids[x->a + i], what, &k, atom_len, depth + 1) < 0) {
-        req_free(&best);
-        return -1;
-      }
-      if (!k.any && req_weight(t, &k, what) < req_weight(t, &best, what)) {
-        req_free(&best);
-        best = k;
-      } else {
-        req_free(&k);
-      }
-    }
-    *out = best;
-    return 0;
-  }
-  case NDR_OP_OR: {
-    for (uint32_t i = 0; i < x->b; i++) {
-      req k;
-      if (derive(t, ir->kids[x->a + i], what, &k, atom_len, depth + 1) < 0) {
-        req_free(out);
-        return -1;
-      }
-      if (k.any) {
-        req_free(&k);
-        req_free(out);
-        out->any = 1;
-        return 0;
-      }
-      for (size_t j = 0; j < k.n; j++)
-        if (req_add(out, k.lo[j], k.hi[j]) < 0) {
-          req_free(&k);
-          return -1;
-        }
-      req_free(&k);
-    }
-    return 0;
-  }
-  default:
-    break;
-  }
-  out->any = 1;
-  return 0;
-}
-
-/* A requirement whose alternatives may be of different kinds. */
-typedef struct mreq {
-  int any;
-  uint8_t *ty;
-  uint32_t *lo, *hi;
-  size_t n, cap;
-} mreq;
-
-static void mreq_free(mreq *r) {
-  free(r->ty);
-  free(r->lo);
-  free(r->hi);
-  memset(r, 0, sizeof *r);
-}
-
-static int mreq_add(mreq *r, uint8_t ty, uint32_t lo, uint32_t hi) {
-  if (r->n == r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 8;
-    uint8_t *t2 = realloc(r->ty, cap);
-    if (!t2) return -1;
-    r->ty = t2;
-    uint32_t *l2 = realloc(r->lo, cap * sizeof *l2);
-    if (!l2) return -1;
-    r->lo = l2;
-    uint32_t *h2 = realloc(r->hi, cap * sizeof *h2);
-    if (!h2) return -1;
-    r->hi = h2;
-    r->cap = cap;
-  }
-  r->ty[r->n] = ty;
-  r->lo[r->n] = lo;
-  r->hi[r->n] = hi;
-  r->n++;
-  return 0;
-}
-
-/* Conservative mixed requirement of node n: some alternative must hold. */
-static int derive_mixed(const ndr_table *t, uint32_t n, mreq *out, unsigned depth) {
-  memset(out, 0, sizeof *out);
-  if (n == NDR_NONE || depth > NDR_MAX_COND_DEPTH * 2) {
-    out->any = 1;
-    return 0;
-  }
-  const ndr_ir *ir = &t->ir;
-  const ndr_ir_node *x = &ir->nodes[n];
-  switch (x->op) {
-  case NDR_OP_STATUS: return mreq_add(out, NDR_ALT_STATUS, x->a, x->b);
-  case NDR_OP_REPLY: return mreq_add(out, NDR_ALT_REPLY, x->a, x->b);
-  case NDR_OP_PHRASE:
-  case NDR_OP_REGEX:
-    if (x->field != NDR_F_TEXT) {
-      if (x->op == NDR_OP_PHRASE || t->re_minlen[x->a] > 0)
-        return mreq_add(out, NDR_ALT_ATOM, (uint32_t)(t->n_atoms + x->field), 0);
+        return req_add(out, NDR_ALT_ATOM, (uint32_t)(t->n_atoms + x->field), 1);
       break;
     }
     if (t->re_atoms_n[n] == 0) break;
-    for (uint32_t i = 0; i < t->re_atoms_n[n]; i++)
-      if (mreq_add(out, NDR_ALT_ATOM, t->atom_list[t->re_atoms_off[n] + i], 0) < 0) return -1;
+    for (uint32_t i = 0; i < t->re_atoms_n[n]; i++) {
+      uint32_t a = t->atom_list[t->re_atoms_off[n] + i];
+      if (req_add(out, NDR_ALT_ATOM, a, atom_len[a]) < 0) return -1;
+    }
     return 0;
   case NDR_OP_AND: {
-    mreq best = {.any = 1};
+    req best = {.any = 1};
     for (uint32_t i = 0; i < x->b; i++) {
-      mreq k;
-      if (derive_mixed(t, ir->kids[x->a + i], &k, depth + 1) < 0) {
-        mreq_free(&best);
+      req k;
+      if (derive(t, ir->kids[x->a + i], kinds, &k, atom_len, depth + 1) < 0) {
+        req_free(&best);
         return -1;
       }
-      if (!k.any && (best.any || k.n < best.n)) {
-        mreq_free(&best);
+      if (!k.any && req_weight(&k) < req_weight(&best)) {
+        req_free(&best);
         best = k;
       } else {
-        mreq_free(&k);
+        req_free(&k);
       }
     }
     *out = best;
@@ -415,26 +318,27 @@ static int derive_mixed(const ndr_table *t, uint32_t n, mreq *out, unsigned dept
   }
   case NDR_OP_OR:
     for (uint32_t i = 0; i < x->b; i++) {
-      mreq k;
-      if (derive_mixed(t, ir->kids[x->a + i], &k, depth + 1) < 0) {
-        mreq_free(out);
+      req k;
+      if (derive(t, ir->kids[x->a + i], kinds, &k, atom_len, depth + 1) < 0) {
+        req_free(out);
         return -1;
       }
       if (k.any) {
-        mreq_free(&k);
-        mreq_free(out);
+        req_free(&k);
+        req_free(out);
         out->any = 1;
         return 0;
       }
       for (size_t j = 0; j < k.n; j++)
-        if (mreq_add(out, k.ty[j], k.lo[j], k.hi[j]) < 0) {
-          mreq_free(&k);
+        if (req_add(out, k.ty[j], k.lo[j], k.hi[j]) < 0) {
+          req_free(&k);
           return -1;
         }
-      mreq_free(&k);
+      req_free(&k);
     }
     return 0;
-  default: break;
+  default:
+    break;
   }
   out->any = 1;
   return 0;
@@ -509,12 +413,16 @@ static int node_cost(const ndr_ir *ir, uint32_t n) {
   case NDR_OP_STATUS:
   case NDR_OP_REPLY:
   case NDR_OP_KIND:
-  case NDR_OP_TRUE: return 0;
+  case NDR_OP_TRUE:
+    return 0;
   case NDR_OP_EQUALS:
   case NDR_OP_PROVIDER:
-  case NDR_OP_PHRASE: return 1;
-  case NDR_OP_REGEX: return 3;
-  case NDR_OP_NOT: return node_cost(ir, x->a);
+  case NDR_OP_PHRASE:
+    return 1;
+  case NDR_OP_REGEX:
+    return 3;
+  case NDR_OP_NOT:
+    return node_cost(ir, x->a);
   default: {
     int c = 0;
     for (uint32_t i = 0; i < x->b; i++) {
@@ -559,7 +467,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
 
   /* regexes */
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
-  t->re_minlen = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re_minlen);
+  t->re_minlen =
+      calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re_minlen);
   if (!t->re || !t->re_minlen) goto fail;
   for (size_t i = 0; i < ir->n_regexes; i++) {
     const char *pat = ndr_ir_str(ir, ir->regexes[i].pattern);
@@ -574,10 +483,11 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       goto fail;
     }
     (void)pcre2_jit_compile(t->re[i],
-                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */    uint32_t minlen = 0;
-    if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0) minlen = 0;
+                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    uint32_t minlen = 0;
+    if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0)
+      minlen = 0;
     t->re_minlen[i] = minlen;
-
   }
 
   /*
@@ -608,8 +518,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
   t->node_exact = calloc(nn ? nn : 1, 1);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
-  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom || !t->node_exact ||
-      !t->node_desc)
+  if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
+      !t->node_exact || !t->node_desc)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -648,8 +558,9 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       if (ndr_regex_atoms(pat, strlen(pat), r->flags, &at) < 0) goto fail;
       t->re_atoms_off[i] = (uint32_t)al_n;
       for (size_t k = 0; k < at.n; k++) {
-        int32_t id = ndr_ac_add(acb, at.atom[k],
-                                at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
+        int32_t id =
+            ndr_ac_add(acb, at.atom[k],
+                       at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
         if (id < 0 || add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) {
           ndr_atoms_free(&at);
           goto fail;
@@ -690,7 +601,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   if (!reqs || !t->text_any || !t->atom_rules) goto fail;
   for (size_t r = 0; r < nr; r++) {
     req q;
-    if (derive(t, ir->rules[r].cond, REQ_ATOMS, &q, atom_len, 0) < 0) goto fail;
+    if (derive(t, ir->rules[r].cond, 1u << NDR_ALT_ATOM, &q, atom_len, 0) < 0)
+      goto fail;
     uint64_t bit = 1ull << (r % 64);
     if (q.any) {
       t->text_any[r / 64] |= bit;
@@ -700,12 +612,12 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     }
     req_free(&q);
   }
-  for (int what = REQ_STATUS; what <= REQ_REPLY; what++) {
+  for (int what = NDR_ALT_STATUS; what <= NDR_ALT_REPLY; what++) {
     for (size_t r = 0; r < nr; r++)
-      if (derive(t, ir->rules[r].cond, what, &reqs[r], atom_len, 0) < 0)
+      if (derive(t, ir->rules[r].cond, 1u << what, &reqs[r], atom_len, 0) < 0)
         goto fail;
-    int rc =
-        build_keyindex(t, what == REQ_STATUS ? &t->status : &t->reply, reqs);
+    int rc = build_keyindex(t, what == NDR_ALT_STATUS ? &t->status : &t->reply,
+                            reqs);
     for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
     if (rc < 0) goto fail;
   }
@@ -714,20 +626,21 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
 
   /* packs: a pack whose `applies when` cannot hold takes its rules out */
   t->pack_req = calloc(ir->n_packs ? ir->n_packs : 1, sizeof *t->pack_req);
-  t->pack_rules = calloc((ir->n_packs ? ir->n_packs : 1) * t->words, sizeof *t->pack_rules);
+  t->pack_rules =
+      calloc((ir->n_packs ? ir->n_packs : 1) * t->words, sizeof *t->pack_rules);
   if (!t->pack_req || !t->pack_rules) goto fail;
   for (size_t r = 0; r < nr; r++)
     t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
   for (size_t p = 0; p < ir->n_packs; p++) {
     uint32_t a = ir->packs[p].applies;
     if (a == NDR_NONE) continue;
-    mreq q;
-    if (derive_mixed(t, a, &q, 0) < 0) goto fail;
+    req q;
+    if (derive(t, a, ALT_ALL, &q, atom_len, 0) < 0) goto fail;
     ndr_pack_req *pq = &t->pack_req[p];
     pq->gated = !q.any;
     pq->atom_mask = calloc(t->atom_words, sizeof *pq->atom_mask);
     if (!pq->atom_mask) {
-      mreq_free(&q);
+      req_free(&q);
       goto fail;
     }
     /* literal alternatives go to the mask; status and reply ones stay listed */
@@ -750,24 +663,28 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
 
   /* the mixed requirement of every rule */
   {
-    req *ms = calloc(nr ? nr : 1, sizeof *ms), *mr = calloc(nr ? nr : 1, sizeof *mr);
+    req *ms = calloc(nr ? nr : 1, sizeof *ms),
+        *mr = calloc(nr ? nr : 1, sizeof *mr);
     t->mixed_none = calloc(t->words, sizeof *t->mixed_none);
     t->mixed_atom = calloc(t->n_hits * t->words, sizeof *t->mixed_atom);
     int bad = !ms || !mr || !t->mixed_none || !t->mixed_atom;
     for (size_t r = 0; r < nr && !bad; r++) {
-      mreq q;
-      if (derive_mixed(t, ir->rules[r].cond, &q, 0) < 0) {
+      req q;
+      if (derive(t, ir->rules[r].cond, ALT_ALL, &q, atom_len, 0) < 0) {
         bad = 1;
         break;
       }
       uint64_t bit = 1ull << (r % 64);
       if (q.any) t->mixed_none[r / 64] |= bit;
       for (size_t i = 0; i < q.n && !bad; i++) {
-        if (q.ty[i] == NDR_ALT_STATUS) bad = req_add(&ms[r], q.lo[i], q.hi[i]) < 0;
-        else if (q.ty[i] == NDR_ALT_REPLY) bad = req_add(&mr[r], q.lo[i], q.hi[i]) < 0;
-        else t->mixed_atom[q.lo[i] * t->words + r / 64] |= bit;
+        if (q.ty[i] == NDR_ALT_STATUS)
+          bad = req_add(&ms[r], NDR_ALT_STATUS, q.lo[i], q.hi[i]) < 0;
+        else if (q.ty[i] == NDR_ALT_REPLY)
+          bad = req_add(&mr[r], NDR_ALT_REPLY, q.lo[i], q.hi[i]) < 0;
+        else
+          t->mixed_atom[q.lo[i] * t->words + r / 64] |= bit;
       }
-      mreq_free(&q);
+      req_free(&q);
     }
     if (!bad) bad = build_keyindex(t, &t->mixed_status, ms) < 0;
     if (!bad) bad = build_keyindex(t, &t->mixed_reply, mr) < 0;
