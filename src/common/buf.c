@@ -118,6 +118,14 @@ size_t ndr_utf8_len(const unsigned char *s, size_t avail) {
 int ndr_buf_add_printable(ndr_buf *b, const char *s, size_t len) {
   const unsigned char *u = (const unsigned char *)s;
   for (size_t i = 0; i < len;) {
+    /* a run of printable ASCII goes in one step */
+    size_t j = i;
+    while (j < len && u[j] >= 0x20 && u[j] < 0x7F) j++;
+    if (j > i) {
+      if (ndr_buf_add(b, u + i, j - i) < 0) return -1;
+      i = j;
+      continue;
+    }
     unsigned char c = u[i];
     if (c >= 0x20 && c < 0x7F) {
       if (ndr_buf_addc(b, (char)c) < 0) return -1;

@@ -317,12 +317,13 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
     }
     /* most bytes can start neither a code nor a marker: step over them */
     if (!(byte_class[c] & BC_START)) {
-      size_t last = SIZE_MAX;
-      do {
-        if (!(byte_class[t[i]] & BC_WS)) last = i;
-        i++;
-      } while (i < len && !(byte_class[t[i]] & BC_START));
-      if (last != SIZE_MAX) prev = (int)t[last];
+      size_t from = i;
+      do i++;
+      while (i < len && !(byte_class[t[i]] & BC_START));
+      /* prev is the last non-blank byte stepped over, if any */
+      size_t k = i;
+      while (k > from && (byte_class[t[k - 1]] & BC_WS)) k--;
+      if (k > from) prev = (int)t[k - 1];
       continue;
     }
     size_t m = marker_at(t, len, i);

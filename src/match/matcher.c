@@ -127,13 +127,23 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     for (uint32_t i = 0; i < x->b; i++)
       if (!eval(m, ir->kids[x->a + i], ev)) return 0;
     return 1;
-  case NDR_OP_OR:
+  case NDR_OP_OR: {
+    /* when none of its phrases' literals was found, skip those phrases */
+    int skip = 0;
+    if (!m->naive && t->or_mask[n] != NDR_NONE) {
+      const uint64_t *mask = t->or_masks + (size_t)t->or_mask[n] * t->atom_words;
+      skip = 1;
+      for (size_t w = 0; w < t->atom_words && skip; w++) skip = !(m->hits[w] & mask[w]);
+    }
     for (uint32_t i = 0; i < x->b; i++) {
+      uint32_t kid = ir->kids[x->a + i];
+      if (skip && t->by_mask[kid]) continue;
       size_t mark = m->n_ev;
-      if (eval(m, ir->kids[x->a + i], ev)) return 1;
+      if (eval(m, kid, ev)) return 1;
       m->n_ev = mark;
     }
     return 0;
+  }
   case NDR_OP_NOT: {
     size_t mark = m->n_ev;
     int v = eval(m, x->a, 0);
@@ -175,8 +185,12 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     }
     const ndr_buf *f = &r->f[x->field];
     if (f->len == 0 && t->re_minlen[x->a] > 0) return 0;
-    int rc = pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
-                         m->md, m->mctx);
+    /* the JIT's own entry skips the interpreter's option checks */
+    int rc = t->re_jit[x->a]
+                 ? pcre2_jit_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                                   m->md, m->mctx)
+                 : pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                               m->md, m->mctx);
     if (rc >= 0) {
       if (ev) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);

@@ -63,6 +63,10 @@ void ndr_table_free(ndr_table *t) {
   free(t->node_desc);
   free(t->cat_of_rule);
   free(t->re_minlen);
+  free(t->re_jit);
+  free(t->or_mask);
+  free(t->or_masks);
+  free(t->by_mask);
   for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
     ndr_pack_req *q = &t->pack_req[p];
     free(q->atom_mask);
@@ -469,7 +473,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
   t->re_minlen =
       calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re_minlen);
-  if (!t->re || !t->re_minlen) goto fail;
+  t->re_jit = calloc(ir->n_regexes ? ir->n_regexes : 1, 1);
+  if (!t->re || !t->re_minlen || !t->re_jit) goto fail;
   for (size_t i = 0; i < ir->n_regexes; i++) {
     const char *pat = ndr_ir_str(ir, ir->regexes[i].pattern);
     int ec;
@@ -482,8 +487,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       st = NDR_ERR_CORRUPT;
       goto fail;
     }
-    (void)pcre2_jit_compile(t->re[i],
-                            PCRE2_JIT_COMPLETE); /* interpreter if no JIT */
+    t->re_jit[i] = pcre2_jit_compile(t->re[i], PCRE2_JIT_COMPLETE) == 0; /* else interpreted */
     uint32_t minlen = 0;
     if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0)
       minlen = 0;
@@ -587,6 +591,36 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->n_atoms = ndr_ac_count(t->ac);
   t->n_hits = t->n_atoms + NDR_F_COUNT_;
   t->atom_words = (t->n_hits + 63) / 64;
+  /* or-nodes with several phrases decided by their literal alone */
+  t->or_mask = malloc((nn ? nn : 1) * sizeof *t->or_mask);
+  t->by_mask = calloc(nn ? nn : 1, 1);
+  if (!t->or_mask || !t->by_mask) goto fail;
+  {
+    size_t n_masks = 0;
+    for (size_t i = 0; i < nn; i++) {
+      const ndr_ir_node *x = &ir->nodes[i];
+      t->by_mask[i] = x->op == NDR_OP_PHRASE && x->field == NDR_F_TEXT &&
+                      t->node_exact[i] && t->node_atom[i] != NDR_NONE;
+    }
+    for (size_t i = 0; i < nn; i++) {
+      const ndr_ir_node *x = &ir->nodes[i];
+      t->or_mask[i] = NDR_NONE;
+      if (x->op != NDR_OP_OR) continue;
+      unsigned covered = 0;
+      for (uint32_t k = 0; k < x->b; k++) covered += t->by_mask[ir->kids[x->a + k]];
+      if (covered < 4) continue;
+      uint64_t *mm = realloc(t->or_masks, (n_masks + 1) * t->atom_words * sizeof *mm);
+      if (!mm) goto fail;
+      t->or_masks = mm;
+      uint64_t *mask = mm + n_masks * t->atom_words;
+      memset(mask, 0, t->atom_words * sizeof *mask);
+      for (uint32_t k = 0; k < x->b; k++) {
+        uint32_t kid = ir->kids[x->a + k];
+        if (t->by_mask[kid]) mask[t->node_atom[kid] / 64] |= 1ull << (t->node_atom[kid] % 64);
+      }
+      t->or_mask[i] = (uint32_t)n_masks++;
+    }
+  }
   {
     uint32_t *l2 = realloc(atom_len, t->n_hits * sizeof *l2);
     if (!l2) goto fail;

@@ -54,6 +54,16 @@ struct ndr_table {
    */
   size_t n_hits;
   uint32_t *re_minlen; /* per regex: PCRE2's minimum match length */
+  uint8_t *re_jit;     /* per regex: compiled by the JIT */
+  /*
+   * A big `or` of phrases (a pack's applies, a list of wordings) would test
+   * its phrases one by one; instead, per such node, the set of their
+   * literals: when none was found in the text, every one of those phrases
+   * is false at once and only the other children are evaluated.
+   */
+  uint32_t *or_mask;  /* per node: index of its mask, or NDR_NONE */
+  uint64_t *or_masks; /* atom_words per mask */
+  uint8_t *by_mask;   /* per node: a phrase decided by its literal alone */
   /*
    * A fourth requirement mixes kinds: `status 5.7.515 or text "..."` needs
    * the status OR the literal, which none of the three indexes above can
