@@ -36,3 +36,7 @@ if(EXISTS ${PROJECT_SOURCE_DIR}/docs/example.c)
            WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(docs.example_program PROPERTIES LABELS "docs" TIMEOUT 60)
 endif()
+
+# The shipped packs against the acceptance lines of the provider-pack issue
+# and both sides of every distinction of the category contract.
+ndr_data_test(rulepacks.acceptance run-acceptance.sh "data;rulepacks")
