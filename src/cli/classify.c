@@ -17,7 +17,7 @@
 #include "common/limits.h"
 #include "input/input.h"
 
-typedef enum out_format { OF_TEXT, OF_JSONL, OF_CSV } out_format;
+typedef enum out_format { OF_TEXT, OF_JSONL, OF_CSV, OF_SUMMARY } out_format;
 
 typedef struct cat_count {
   const char *cat;
@@ -36,6 +36,7 @@ typedef struct run {
   size_t n_skipped, cap_skipped;
   unsigned long problems;
   int quiet;
+  cli_summary *sum; /* --format=summary */
 } run;
 
 static void count_category(run *r, const char *cat) {
@@ -92,6 +93,8 @@ static void emit(run *r, const char *input, unsigned long recno,
   int reply = ndr_record_reply(r->rec);
   ndr_buf_clear(b);
   switch (r->fmt) {
+  case OF_SUMMARY: /* records go to cli_summary_record instead */
+    return;
   case OF_JSONL:
     ndr_buf_adds(b, "{\"input\":");
     json_str(b, input);
@@ -239,7 +242,10 @@ static int on_record(void *user, const char *input, unsigned long where,
         input, where);
   }
   count_category(r, v.category);
-  emit(r, input, r->records, where, &v);
+  if (r->sum)
+    cli_summary_record(r->sum, input, where, rec, &v);
+  else
+    emit(r, input, r->records, where, &v);
   return 0;
 }
 
@@ -248,6 +254,7 @@ static void on_skipped(void *user, const char *input, unsigned long where,
   run *r = user;
   (void)input;
   (void)where;
+  if (r->sum) cli_summary_skipped(r->sum, what);
   if (strcmp(what, "blank line") == 0)
     r->blank++;
   else
@@ -278,6 +285,14 @@ static int cmp_count(const void *a, const void *b) {
 
 static void summary(run *r, int inputs) {
   if (r->quiet) return;
+  if (r->sum) { /* the counts are in the report on stdout */
+    if (r->problems)
+      fprintf(stderr,
+              "ndrsift: %lu input unit%s could not be read (see the errors "
+              "above)\n",
+              r->problems, r->problems == 1 ? "" : "s");
+    return;
+  }
   fprintf(stderr,
           "ndrsift: %lu record%s from %d input%s: %lu classified, %lu unknown",
           r->records, r->records == 1 ? "" : "s", inputs,
@@ -312,7 +327,11 @@ static const char *const classify_help =
     "summary of counts to stderr.\n"
     "\n"
     "options:\n"
-    "  --format=text|jsonl|csv   output format (default text)\n"
+    "  --format=FORMAT           text (default), jsonl, csv or summary: one\n"
+    "                            report of the totals, the failures by\n"
+    "                            category, who must act, recipient domain,\n"
+    "                            sender and rule, and each category's advice\n"
+    "                            with examples\n"
     "  --rules PATH              add site rule packs, tried before the shipped "
     "ones\n"
     "  --no-default-rules        do not use the shipped rule packs\n"
@@ -353,11 +372,15 @@ static int parse_table_opts(int argc, char **argv, table_opts *to,
         return -1;
       }
       if (strcmp(optarg, "text") && strcmp(optarg, "jsonl") &&
-          strcmp(optarg, "csv")) {
-        cli_error("--format must be text, jsonl or csv, not '%s'", optarg);
+          strcmp(optarg, "csv") && strcmp(optarg, "summary")) {
+        cli_error("--format must be text, jsonl, csv or summary, not '%s'",
+                  optarg);
         return -1;
       }
-      *fmt = optarg[0] == 't' ? OF_TEXT : optarg[0] == 'j' ? OF_JSONL : OF_CSV;
+      *fmt = optarg[0] == 't'   ? OF_TEXT
+             : optarg[0] == 'j' ? OF_JSONL
+             : optarg[0] == 's' ? OF_SUMMARY
+                                : OF_CSV;
       break;
     case O_RULES:
       to->rules[to->n_rules++] = optarg;
@@ -406,7 +429,9 @@ int cmd_classify(int argc, char **argv) {
   free(to.rules);
   if (rc) return rc;
   r.rec = ndr_record_new();
-  if (!r.rec || ndr_matcher_new(t, &r.m) != NDR_OK) {
+  if (r.fmt == OF_SUMMARY) r.sum = cli_summary_new();
+  if (!r.rec || (r.fmt == OF_SUMMARY && !r.sum) ||
+      ndr_matcher_new(t, &r.m) != NDR_OK) {
     cli_error("out of memory");
     ndr_table_free(t);
     return EXIT_TROUBLE;
@@ -430,11 +455,13 @@ int cmd_classify(int argc, char **argv) {
     if (ndr_input_read_path(argv[i], itype, &cb) != NDR_OK) rc = EXIT_TROUBLE;
   }
   r.rec = own;
+  if (r.sum) cli_summary_print(r.sum, stdout, inputs, r.problems, r.truncated);
   fflush(stdout);
   summary(&r, inputs);
   ndr_buf_free(&r.out);
   free(r.counts);
   free(r.skipped);
+  cli_summary_free(r.sum);
   ndr_matcher_free(r.m);
   ndr_record_free(r.rec);
   ndr_table_free(t);

@@ -43,6 +43,19 @@ typedef struct table_opts {
 } table_opts;
 int cli_load_table(const table_opts *o, ndr_table **out);
 
+/*
+ * summary.c: the report of `classify --format=summary`. Records and skipped
+ * items are added as they come (bounded memory); print writes the report.
+ */
+typedef struct cli_summary cli_summary;
+cli_summary *cli_summary_new(void);
+void cli_summary_free(cli_summary *s);
+void cli_summary_record(cli_summary *s, const char *input, unsigned long where,
+                        const ndr_record *rec, const ndr_verdict *v);
+void cli_summary_skipped(cli_summary *s, const char *what);
+void cli_summary_print(cli_summary *s, FILE *out, int inputs,
+                       unsigned long problems, unsigned long warnings);
+
 int cmd_lint(int argc, char **argv);
 int cmd_test(int argc, char **argv);
 int cmd_compile(int argc, char **argv);

@@ -46,27 +46,28 @@
 #define NDR_MAX_REGEX_NEST 250u /* group nesting analysed (PCRE2's default) */
 #define NDR_MAX_ATOM_ALTS 32u   /* literals one regex may need; beyond: none */
 
-/* Messages (.eml, mbox, Maildir; src/input/message.c and friends) */
-#define NDR_MAX_MESSAGE_BYTES                                                  \
-  (16u * 1024u * 1024u)         /* kept of one message;                        \
-                                   the rest is skipped */
-#define NDR_MAX_MIME_DEPTH 24u  /* nesting of multiparts and messages */
-#define NDR_MAX_MIME_PARTS 512u /* parts looked at in one message */
+/* Messages (.eml, mbox, Maildir; src/input/message.c and friends). Of a
+   longer message the first NDR_MAX_MESSAGE_BYTES are read, the rest skipped. */
+#define NDR_MAX_MESSAGE_BYTES (16u * 1024u * 1024u)
+#define NDR_MAX_MIME_DEPTH 24u            /* nesting of multiparts */
+#define NDR_MAX_MIME_PARTS 512u           /* parts looked at in one message */
 #define NDR_MAX_TEXT_BYTES (512u * 1024u) /* decoded human text per message */
 #define NDR_MAX_DSN_BYTES (256u * 1024u)  /* one delivery-status part */
 #define NDR_MAX_RECIPIENTS 2000u          /* recipients read from one message */
 #define NDR_MAX_HUMAN_LINES 20000u        /* lines of human text scanned */
+#define NDR_MAX_HUMAN_RCPTS 1000u /* recipients named by one human report */
 
-/* Message-trace exports (CLIXML, MSGTRK, CSV; src/input/clixml.c and friends) */
-#define NDR_MAX_TRACE_VALUE_BYTES (64u * 1024u) /* one property or cell kept */
-#define NDR_MAX_TRACE_LIST_ITEMS 10000u  /* items of one list (Recipients) */
-#define NDR_MAX_TRACE_LIST_BYTES (4u * 1024u * 1024u) /* bytes of one list */
+/* Message-trace exports (CLIXML, MSGTRK, CSV: src/input/clixml.c...) */
+#define NDR_MAX_TRACE_VALUE_BYTES (64u * 1024u) /* one value or cell kept */
+#define NDR_MAX_TRACE_LIST_ITEMS 10000u /* items of one list (Recipients) */
+#define NDR_MAX_TRACE_LIST_BYTES (1024u * 1024u) /* bytes of one list */
 #define NDR_MAX_TRACE_ROW_BYTES (4u * 1024u * 1024u)  /* one CSV/log row */
-#define NDR_MAX_TRACE_COLUMNS 512u       /* columns of a CSV or log header */
-#define NDR_MAX_TRACE_TYPES 4096u        /* CLIXML <TN> type lists remembered */
-#define NDR_MAX_TRACE_TYPE_BYTES 256u    /* of each, the most derived name */
-#define NDR_MAX_TRACE_REFS 64u           /* recent lists kept for <Ref> */
-#define NDR_MAX_TRACE_DATA_BYTES (256u * 1024u) /* a Data blob parsed as XML */
-#define NDR_MAX_SUMMARY_KEYS 20000u /* distinct senders, domains... counted */
+#define NDR_MAX_TRACE_COLUMNS 512u    /* columns of a CSV or log header */
+#define NDR_MAX_TRACE_TYPES 4096u     /* CLIXML <TN> type lists remembered */
+#define NDR_MAX_TRACE_TYPE_BYTES 256u /* of each, the most derived name */
+#define NDR_MAX_TRACE_REFS 64u        /* recent lists kept for <Ref> */
+#define NDR_MAX_TRACE_REF_BYTES (64u * 1024u) /* each; longer: not kept */
+#define NDR_MAX_TRACE_DATA_BYTES (256u * 1024u) /* a Data blob, as XML */
+#define NDR_MAX_SUMMARY_KEYS 10000u /* distinct senders, domains... counted */
 
 #endif

@@ -38,41 +38,106 @@ static int starts_with(const unsigned char *h, size_t n, const char *s) {
   return n >= k && memcmp(h, s, k) == 0;
 }
 
+/*
+ * UTF-16 text (a BOM, or ASCII with every other byte 0) as ASCII, other
+ * characters (and NUL) as '?'. Returns 0 when head is not UTF-16.
+ */
+static int utf16_ascii(const unsigned char *head, size_t n, unsigned char *out,
+                       size_t cap, size_t *len) {
+  int be;
+  size_t i = 0, k = 0;
+  if (n >= 2 && head[0] == 0xFF && head[1] == 0xFE) {
+    be = 0;
+    i = 2;
+  } else if (n >= 2 && head[0] == 0xFE && head[1] == 0xFF) {
+    be = 1;
+    i = 2;
+  } else if (n >= 4 && head[0] && !head[1] && head[2] && !head[3]) {
+    be = 0;
+  } else if (n >= 4 && !head[0] && head[1] && !head[2] && head[3]) {
+    be = 1;
+  } else {
+    return 0;
+  }
+  for (; i + 1 < n && k < cap; i += 2) {
+    unsigned u = be ? (unsigned)head[i] << 8 | head[i + 1]
+                    : (unsigned)head[i + 1] << 8 | head[i];
+    out[k++] = (unsigned char)(u && u < 128 ? u : '?');
+  }
+  *len = k;
+  return 1;
+}
+
+/* A message-tracking row without its #Fields header (a cut log):
+   "2024-01-25T15:16:09.843Z," and 20 commas or more on the line. */
+static int tracking_row(const unsigned char *h, size_t m) {
+  static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+  size_t sl = sizeof shape - 1;
+  if (m < sl) return 0;
+  for (size_t j = 0; j < sl; j++)
+    if (shape[j] == 'd' ? !(h[j] >= '0' && h[j] <= '9') : h[j] != shape[j])
+      return 0;
+  size_t commas = 0;
+  for (size_t j = sl; j < m && h[j] != '\n'; j++) commas += h[j] == ',';
+  return commas >= 20;
+}
+
+/* An unquoted CSV header naming columns of a message-trace export. */
+static int trace_csv_header(const unsigned char *h, size_t m) {
+  static const char *const cols[] = {"sender_address",   "recipient_status",
+                                     "date_time_utc",    "origin_timestamp_utc",
+                                     "event_id",         "SenderAddress",
+                                     "RecipientAddress", "RecipientStatus",
+                                     "MessageTraceId",   "EventId"};
+  const unsigned char *nl = memchr(h, '\n', m);
+  size_t line = nl ? (size_t)(nl - h) : m, commas = 0;
+  for (size_t j = 0; j < line; j++) commas += h[j] == ',' || h[j] == ';';
+  if (commas < 3) return 0;
+  for (size_t c = 0; c < sizeof cols / sizeof *cols; c++) {
+    size_t cl = strlen(cols[c]);
+    for (size_t j = 0; j + cl <= line; j++)
+      if (strncasecmp((const char *)h + j, cols[c], cl) == 0) return 1;
+  }
+  return 0;
+}
+
 ndr_input_type ndr_input_detect(const unsigned char *head, size_t n) {
   size_t i = 0;
-  /* byte order marks: UTF-8, and UTF-16LE (Export-Clixml's default) */
+  /* UTF-16 (Export-Clixml's default, EXO's CSV files): detected on its
+     ASCII; a CLIXML export unless it is a CSV or a log */
+  unsigned char ascii[512];
+  size_t an;
+  if (utf16_ascii(head, n, ascii, sizeof ascii, &an)) {
+    ndr_input_type t = ndr_input_detect(ascii, an);
+    return t == NDR_IN_CSV || t == NDR_IN_MSGTRK ? t : NDR_IN_CLIXML;
+  }
+  /* byte order mark: UTF-8 */
   if (n >= 3 && head[0] == 0xEF && head[1] == 0xBB && head[2] == 0xBF) i = 3;
-  if (n >= 2 && head[0] == 0xFF && head[1] == 0xFE) return NDR_IN_CLIXML;
-  if (n >= 4 && head[0] == '<' && head[1] == 0 && head[3] == 0)
-    return NDR_IN_CLIXML; /* UTF-16LE without BOM */
   const unsigned char *h = head + i;
   size_t m = n - i;
-  if (starts_with(h, m, "<Objs") || starts_with(h, m, "<?xml"))
+  if (starts_with(h, m, "<Objs") || starts_with(h, m, "<Obj ") ||
+      starts_with(h, m, "<?xml") || starts_with(h, m, "#< CLIXML") ||
+      starts_with(h, m, "<!DOCTYPE") || starts_with(h, m, "<!--"))
     return NDR_IN_CLIXML;
   if (starts_with(h, m, "#Software: Microsoft Exchange") ||
-      starts_with(h, m, "#Fields:"))
+      starts_with(h, m, "#Fields:") || tracking_row(h, m))
     return NDR_IN_MSGTRK;
+  /* Export-Csv's "#TYPE" line, or the column names of a trace export */
+  if (starts_with(h, m, "#TYPE ") || trace_csv_header(h, m)) return NDR_IN_CSV;
   if (starts_with(h, m, "From ")) return NDR_IN_MBOX;
   /* a header line "Name: value" at the top makes it a message */
   size_t k = 0;
   while (k < m && k < 80 && h[k] > 32 && h[k] < 127 && h[k] != ':') k++;
   if (k > 0 && k < m && h[k] == ':') {
-    static const char *const hdrs[] = {"Return-Path",
-                                       "Received",
-                                       "From",
-                                       "To",
-                                       "Subject",
-                                       "Date",
-                                       "Message-ID",
-                                       "MIME-Version",
-                                       "Delivered-To",
-                                       "Content-Type",
-                                       "X-",
-                                       "Reply-To",
-                                       "Sender",
-                                       "Authentication-Results",
-                                       "DKIM-Signature",
-                                       "ARC-"};
+    static const char *const hdrs[] = {
+        "Return-Path", "Received", "From", "To", "Subject", "Date",
+        "Message-ID", "MIME-Version", "Delivered-To", "Content-Type", "X-",
+        "Reply-To", "Sender", "Authentication-Results", "DKIM-Signature",
+        "ARC-",
+        /* messages (src/input/message.c) */
+        "Newsgroups", "Envelope-To", "Errors-To", "Resent-", "In-Reply-To",
+        "References", "Thread-", "Content-", "Importance", "Organization",
+        "User-Agent", "Precedence", "Auto-Submitted"};
     for (size_t j = 0; j < sizeof hdrs / sizeof *hdrs; j++) {
       size_t hl = strlen(hdrs[j]);
       if (k >= hl && strncasecmp((const char *)h, hdrs[j], hl) == 0)

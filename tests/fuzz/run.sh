@@ -37,17 +37,18 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 status=0
-for t in fuzz_rules fuzz_table; do
+for t in fuzz_rules fuzz_table fuzz_message fuzz_clixml; do
+  [[ -x $fz/$t ]] || continue
   seeds=$fz/corpus/${t#fuzz_}
   work=$fz/work/$t
   art=$fz/artifacts/$t
   mkdir -p "$work" "$art"
   opts=(-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/")
-  if [[ $t == fuzz_rules ]]; then
-    opts+=(-max_len=65536 -dict="$src/rules.dict")
-  else
-    opts+=(-max_len=262144) # the shipped packs' table is about 100 KB
-  fi
+  case $t in
+  fuzz_rules) opts+=(-max_len=65536 -dict="$src/rules.dict") ;;
+  fuzz_table) opts+=(-max_len=262144) ;; # the shipped packs' table is about 100 KB
+  *) opts+=(-max_len=65536) ;;
+  esac
 
   # earlier findings first: each must run clean now
   shopt -s nullglob
