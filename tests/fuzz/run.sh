@@ -47,6 +47,7 @@ for t in fuzz_rules fuzz_table fuzz_message fuzz_clixml; do
   case $t in
   fuzz_rules) opts+=(-max_len=65536 -dict="$src/rules.dict") ;;
   fuzz_table) opts+=(-max_len=262144) ;; # the shipped packs' table is about 100 KB
+  fuzz_clixml) opts+=(-max_len=131072) ;;
   *) opts+=(-max_len=65536) ;;
   esac
 
