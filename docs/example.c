@@ -58,8 +58,8 @@ static void print_verdict(const ndr_verdict *v) {
 }
 
 /* Classify one record and compare the verdict with what we expect. */
-static int check(ndr_matcher *m, const ndr_record *rec, const char *want_category,
-                 const char *want_rule) {
+static int check(ndr_matcher *m, const ndr_record *rec,
+                 const char *want_category, const char *want_rule) {
   ndr_verdict v;
   ndr_status st = ndr_classify(m, rec, &v);
   if (st != NDR_OK) {
@@ -73,7 +73,8 @@ static int check(ndr_matcher *m, const ndr_record *rec, const char *want_categor
             v.category);
     return 0;
   }
-  if (want_rule ? !v.rule_id || strcmp(v.rule_id, want_rule) != 0 : !v.rule_id) {
+  if (want_rule ? !v.rule_id || strcmp(v.rule_id, want_rule) != 0
+                : !v.rule_id) {
     fprintf(stderr, "example: expected rule %s, got %s\n",
             want_rule ? want_rule : "(any)", v.rule_id ? v.rule_id : "(none)");
     return 0;
@@ -93,7 +94,8 @@ int main(void) {
   /* 1. The packs shipped with ndrsift, compiled into the library. */
   st = ndr_table_builtin(&shipped, &err);
   if (st != NDR_OK) {
-    fprintf(stderr, "example: built-in packs: %s\n", err ? err : ndr_strerror(st));
+    fprintf(stderr, "example: built-in packs: %s\n",
+            err ? err : ndr_strerror(st));
     goto done;
   }
 
@@ -115,15 +117,18 @@ int main(void) {
   c = NULL;
   ndr_table_free(shipped);
   shipped = NULL;
-  printf("table: %u packs, %u categories, %u rules\n", ndr_table_pack_count(table),
-         ndr_table_category_count(table), ndr_table_rule_count(table));
+  printf("table: %u packs, %u categories, %u rules\n",
+         ndr_table_pack_count(table), ndr_table_category_count(table),
+         ndr_table_rule_count(table));
 
   /* 3. One matcher per thread; one record, reused. */
-  if (ndr_matcher_new(table, &m) != NDR_OK || !(rec = ndr_record_new())) goto done;
+  if (ndr_matcher_new(table, &m) != NDR_OK || !(rec = ndr_record_new()))
+    goto done;
 
   /* An SMTP line: the reply and status codes are extracted from the text. */
   ndr_record_set_kind(rec, NDR_KIND_LINE);
-  const char *line = "550 5.7.950 Message refused: recipient is under legal hold";
+  const char *line =
+      "550 5.7.950 Message refused: recipient is under legal hold";
   ndr_record_set_diagnostic(rec, line, strlen(line));
   printf("\n%s\n", line);
   if (!check(m, rec, "acme_legal_hold", "acme.legal_hold")) goto done;

@@ -60,13 +60,13 @@
 /* Message-trace exports (CLIXML, MSGTRK, CSV: src/input/clixml.c...) */
 #define NDR_MAX_TRACE_VALUE_BYTES (64u * 1024u) /* one value or cell kept */
 #define NDR_MAX_TRACE_LIST_ITEMS 10000u /* items of one list (Recipients) */
-#define NDR_MAX_TRACE_LIST_BYTES (1024u * 1024u) /* bytes of one list */
-#define NDR_MAX_TRACE_ROW_BYTES (4u * 1024u * 1024u)  /* one CSV/log row */
+#define NDR_MAX_TRACE_LIST_BYTES (1024u * 1024u)     /* bytes of one list */
+#define NDR_MAX_TRACE_ROW_BYTES (4u * 1024u * 1024u) /* one CSV/log row */
 #define NDR_MAX_TRACE_COLUMNS 512u    /* columns of a CSV or log header */
 #define NDR_MAX_TRACE_TYPES 4096u     /* CLIXML <TN> type lists remembered */
 #define NDR_MAX_TRACE_TYPE_BYTES 256u /* of each, the most derived name */
 #define NDR_MAX_TRACE_REFS 64u        /* recent lists kept for <Ref> */
-#define NDR_MAX_TRACE_REF_BYTES (64u * 1024u) /* each; longer: not kept */
+#define NDR_MAX_TRACE_REF_BYTES (64u * 1024u)   /* each; longer: not kept */
 #define NDR_MAX_TRACE_DATA_BYTES (256u * 1024u) /* a Data blob, as XML */
 #define NDR_MAX_SUMMARY_KEYS 10000u /* distinct senders, domains... counted */
 

@@ -131,9 +131,11 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     /* when none of its phrases' literals was found, skip those phrases */
     int skip = 0;
     if (!m->naive && t->or_mask[n] != NDR_NONE) {
-      const uint64_t *mask = t->or_masks + (size_t)t->or_mask[n] * t->atom_words;
+      const uint64_t *mask =
+          t->or_masks + (size_t)t->or_mask[n] * t->atom_words;
       skip = 1;
-      for (size_t w = 0; w < t->atom_words && skip; w++) skip = !(m->hits[w] & mask[w]);
+      for (size_t w = 0; w < t->atom_words && skip; w++)
+        skip = !(m->hits[w] & mask[w]);
     }
     for (uint32_t i = 0; i < x->b; i++) {
       uint32_t kid = ir->kids[x->a + i];
@@ -187,10 +189,10 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     if (f->len == 0 && t->re_minlen[x->a] > 0) return 0;
     /* the JIT's own entry skips the interpreter's option checks */
     int rc = t->re_jit[x->a]
-                 ? pcre2_jit_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
-                                   m->md, m->mctx)
-                 : pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
-                               m->md, m->mctx);
+                 ? pcre2_jit_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f),
+                                   f->len, 0, 0, m->md, m->mctx)
+                 : pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len,
+                               0, 0, m->md, m->mctx);
     if (rc >= 0) {
       if (ev) {
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);

@@ -487,7 +487,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       st = NDR_ERR_CORRUPT;
       goto fail;
     }
-    t->re_jit[i] = pcre2_jit_compile(t->re[i], PCRE2_JIT_COMPLETE) == 0; /* else interpreted */
+    t->re_jit[i] = pcre2_jit_compile(t->re[i], PCRE2_JIT_COMPLETE) ==
+                   0; /* else interpreted */
     uint32_t minlen = 0;
     if (pcre2_pattern_info(t->re[i], PCRE2_INFO_MINLENGTH, &minlen) != 0)
       minlen = 0;
@@ -607,16 +608,19 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       t->or_mask[i] = NDR_NONE;
       if (x->op != NDR_OP_OR) continue;
       unsigned covered = 0;
-      for (uint32_t k = 0; k < x->b; k++) covered += t->by_mask[ir->kids[x->a + k]];
+      for (uint32_t k = 0; k < x->b; k++)
+        covered += t->by_mask[ir->kids[x->a + k]];
       if (covered < 4) continue;
-      uint64_t *mm = realloc(t->or_masks, (n_masks + 1) * t->atom_words * sizeof *mm);
+      uint64_t *mm =
+          realloc(t->or_masks, (n_masks + 1) * t->atom_words * sizeof *mm);
       if (!mm) goto fail;
       t->or_masks = mm;
       uint64_t *mask = mm + n_masks * t->atom_words;
       memset(mask, 0, t->atom_words * sizeof *mask);
       for (uint32_t k = 0; k < x->b; k++) {
         uint32_t kid = ir->kids[x->a + k];
-        if (t->by_mask[kid]) mask[t->node_atom[kid] / 64] |= 1ull << (t->node_atom[kid] % 64);
+        if (t->by_mask[kid])
+          mask[t->node_atom[kid] / 64] |= 1ull << (t->node_atom[kid] % 64);
       }
       t->or_mask[i] = (uint32_t)n_masks++;
     }
