@@ -159,6 +159,7 @@ rule_item
   | RETRY IDENT                         { ndr_b_rule_field(ctx, NDR_FLD_RETRY, $2, @$); }
   | ADVICE strings                      { ndr_b_rule_field(ctx, NDR_FLD_ADVICE, $2, @$); }
   | MEANING strings                     { ndr_b_rule_field(ctx, NDR_FLD_MEANING, $2, @$); }
+  | SISIMAI strings                     { ndr_b_rule_field(ctx, NDR_FLD_SISIMAI, $2, @$); }
   | EXLINE                              { ndr_b_rule_example(ctx, $1, 0); }
   | CEXLINE                             { ndr_b_rule_example(ctx, $1, 1); }
   | EXBLOCK                             { ndr_b_rule_example(ctx, $1, 0); }

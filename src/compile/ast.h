@@ -100,8 +100,8 @@ typedef struct ast_rule {
   size_t n_whens;
   ndr_tok category;
   int has_category;
-  ndr_tok fixer, retry, advice, meaning;
-  int has_fixer, has_retry, has_advice, has_meaning;
+  ndr_tok fixer, retry, advice, meaning, sisimai;
+  int has_fixer, has_retry, has_advice, has_meaning, has_sisimai;
   ast_example *examples;
   size_t n_examples, cap_examples;
   struct ast_rule *next; /* next rule in global parse order */

@@ -406,6 +406,10 @@ void ndr_b_rule_field(ndr_parse_ctx *p, int which, ndr_tok v, ndr_loc l) {
     has = &r->has_advice;
     dst = &r->advice;
     break;
+  case NDR_FLD_SISIMAI:
+    has = &r->has_sisimai;
+    dst = &r->sisimai;
+    break;
   case NDR_FLD_MEANING:
     has = &r->has_meaning;
     dst = &r->meaning;

@@ -297,6 +297,7 @@ ndr_status ndr_c_lower(ndr_compiler *c, ndr_ir *ir) {
         x.retry = r->has_retry ? ndr_retry_parse(r->retry.s) : NDR_NONE;
         x.advice = r->has_advice ? str(&L, r->advice.s, r->advice.len) : 0;
         x.meaning = r->has_meaning ? str(&L, r->meaning.s, r->meaning.len) : 0;
+        x.sisimai = r->has_sisimai ? str(&L, r->sisimai.s, r->sisimai.len) : 0;
         if (r->n_whens == 0) {
           x.cond = NDR_NONE;
         } else {
@@ -342,6 +343,9 @@ ndr_status ndr_c_lower(ndr_compiler *c, ndr_ir *ir) {
                               : 0;
         x.meaning = br->meaning ? str(&L, ndr_ir_str(base, br->meaning),
                                       strlen(ndr_ir_str(base, br->meaning)))
+                                : 0;
+        x.sisimai = br->sisimai ? str(&L, ndr_ir_str(base, br->sisimai),
+                                      strlen(ndr_ir_str(base, br->sisimai)))
                                 : 0;
         x.pack = pidx;
         const char *cid = ndr_ir_str(base, base->categories[br->category].id);

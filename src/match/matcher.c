@@ -411,7 +411,7 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   out->retry = ndr_retry_name(rule->retry != NDR_NONE ? rule->retry : k->retry);
   out->advice = ndr_ir_str(ir, rule->advice ? rule->advice : k->advice);
   out->meaning = ndr_ir_str(ir, rule->meaning ? rule->meaning : k->meaning);
-  out->sisimai = str_or_null(ir, k->sisimai);
+  out->sisimai = str_or_null(ir, rule->sisimai ? rule->sisimai : k->sisimai);
   out->rule_id = ndr_ir_str(ir, rule->id);
   out->rule_file = ndr_ir_str(ir, rule->file);
   out->rule_line = rule->line;

@@ -503,6 +503,7 @@ const char *ndr_ir_validate(const ndr_ir *ir) {
     CHECK_STRING(ir, r->file);
     CHECK_STRING(ir, r->advice);
     CHECK_STRING(ir, r->meaning);
+    CHECK_STRING(ir, r->sisimai);
     if (r->pack >= ir->n_packs) return "rule refers to a missing pack";
     if (r->category >= ir->n_categories)
       return "rule refers to a missing category";

@@ -106,6 +106,7 @@ typedef struct ndr_ir_rule {
   uint32_t advice;       /* string, 0 = category default */
   uint32_t meaning;      /* string, 0 = category default */
   uint32_t cond;         /* root node, or NDR_NONE for "always" */
+  uint32_t sisimai;      /* string, 0 = the category's Sisimai reason */
 } ndr_ir_rule;
 
 typedef struct ndr_ir {

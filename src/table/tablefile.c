@@ -53,7 +53,7 @@ enum {
 #define N_SECTIONS (SEC_COUNT_ - 1)
 
 /* Record sizes in the file (not sizeof: the file has no padding). */
-static const uint64_t rec_size[SEC_COUNT_] = {0, 1, 16, 4, 8, 32, 32, 40};
+static const uint64_t rec_size[SEC_COUNT_] = {0, 1, 16, 4, 8, 32, 32, 44};
 
 /* The same limits ndr_ir_validate enforces, checked before allocating. */
 static const uint64_t max_count[SEC_COUNT_] = {
@@ -222,7 +222,8 @@ static unsigned char *encode_rule(unsigned char *p, const ndr_ir_rule *r) {
   p = put32(p, r->retry);
   p = put32(p, r->advice);
   p = put32(p, r->meaning);
-  return put32(p, r->cond);
+  p = put32(p, r->cond);
+  return put32(p, r->sisimai);
 }
 
 static void decode_rule(const unsigned char *p, ndr_ir_rule *r) {
@@ -236,6 +237,7 @@ static void decode_rule(const unsigned char *p, ndr_ir_rule *r) {
   r->advice = get32(p + 28);
   r->meaning = get32(p + 32);
   r->cond = get32(p + 36);
+  r->sisimai = get32(p + 40);
 }
 
 /* ----------------------------------------------------------------- write */
@@ -488,7 +490,7 @@ ndr_status ndr_ir_deserialize(const unsigned char *buf, size_t len, ndr_ir *out,
   for (size_t i = 0; i < out->n_categories; i++, p += 32)
     decode_category(p, &out->categories[i]);
   p = buf + sec[SEC_RULES].offset;
-  for (size_t i = 0; i < out->n_rules; i++, p += 40)
+  for (size_t i = 0; i < out->n_rules; i++, p += 44)
     decode_rule(p, &out->rules[i]);
 
   const char *bad = ndr_ir_validate(out);

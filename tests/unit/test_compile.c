@@ -352,7 +352,43 @@ static void test_errors(void) {
             "the table file is corrupt or not a table");
 }
 
+/* A rule may name its own Sisimai reason; otherwise the category's. */
+static void test_sisimai_override(void) {
+  const char *p =
+      "pack p { }\n"
+      "rule p.data { when text \"at DATA\" category user_unknown "
+      "sisimai \"filtered\"\nexample: 550 5.1.1 rejected at DATA\n}\n"
+      "rule p.rcpt { when status 5.1.1 category user_unknown\n"
+      "example: 550 5.1.1 no such user\n}\n";
+  const char *srcs[] = {cats, p};
+  n_errors = 0;
+  ndr_table *t = build(srcs, 2, NULL);
+  CHECK(t != NULL);
+  CHECK_INT(n_errors, 0);
+  if (!t) return;
+  ndr_verdict v;
+  CHECK_STR(classify(t, "550 5.1.1 rejected at DATA", &v), "p.data");
+  CHECK_STR(v.sisimai ? v.sisimai : "(null)", "filtered");
+  CHECK_STR(classify(t, "550 5.1.1 no such user", &v), "p.rcpt");
+  CHECK(v.sisimai == NULL); /* the test vocabulary gives user_unknown none */
+  /* and it survives the table file */
+  unsigned char *buf;
+  size_t len;
+  ndr_table *t2 = NULL;
+  CHECK_INT(ndr_table_serialize(t, &buf, &len), NDR_OK);
+  CHECK_INT(ndr_table_load_mem(buf, len, &t2, NULL), NDR_OK);
+  free(buf);
+  if (t2) {
+    CHECK_STR(classify(t2, "550 5.1.1 rejected at DATA", &v), "p.data");
+    CHECK_STR(v.sisimai ? v.sisimai : "(null)", "filtered");
+  }
+  classify(NULL, NULL, &v);
+  ndr_table_free(t2);
+  ndr_table_free(t);
+}
+
 int main(void) {
+  test_sisimai_override();
   test_order();
   test_evidence();
   test_base();

@@ -143,7 +143,8 @@ static void build_sample(ndr_ir *ir) {
                     NDR_NONE,
                     0,
                     0,
-                    n9};
+                    n9,
+                    0};
   ndr_ir_rule r1 = {S(ir, "site.full"),
                     S(ir, "site.rules"),
                     9,
@@ -153,7 +154,8 @@ static void build_sample(ndr_ir *ir) {
                     NDR_RETRY_NO,
                     S(ir, "call them"),
                     S(ir, "special"),
-                    n10};
+                    n10,
+                    S(ir, "filtered")};
   ndr_ir_rule r2 = {S(ir, "gmail.quota"),
                     S(ir, "gmail.rules"),
                     7,
@@ -163,7 +165,8 @@ static void build_sample(ndr_ir *ir) {
                     NDR_RETRY_LATER,
                     0,
                     0,
-                    n3};
+                    n3,
+                    0};
   ndr_ir_rule r3 = {S(ir, "gmail.other"),
                     S(ir, "gmail.rules"),
                     12,
@@ -173,7 +176,8 @@ static void build_sample(ndr_ir *ir) {
                     NDR_NONE,
                     0,
                     0,
-                    NDR_NONE};
+                    NDR_NONE,
+                    0};
   ndr_ir_add_rule(ir, &r0);
   ndr_ir_add_rule(ir, &r1);
   ndr_ir_add_rule(ir, &r2);
@@ -239,6 +243,7 @@ static void compare_ir(const ndr_ir *a, const ndr_ir *b) {
     CHECK_INT(y->advice, x->advice);
     CHECK_INT(y->meaning, x->meaning);
     CHECK_INT(y->cond, x->cond);
+    CHECK_INT(y->sisimai, x->sisimai);
   }
 }
 
@@ -394,6 +399,7 @@ static void test_validate(void) {
   TRY(t_.rules[0].cond = (uint32_t)t_.n_nodes,
       "rule condition refers to a missing node");
   TRY(t_.rules[3].meaning = 99999, "string offset is out of range");
+  TRY(t_.rules[1].sisimai = 99999, "string offset is out of range");
   TRY(t_.strings[0] = 'x', "string table does not start with the empty string");
   TRY(t_.strings[t_.strings_len - 1] = 'x',
       "string table does not end with a nul byte");
@@ -517,7 +523,7 @@ static void test_roundtrip(unsigned char **out, size_t *out_len) {
   CHECK_INT(rd64(dir_entry(buf, S_STRINGS) + 8), HDR + 7 * ENTRY);
   CHECK_INT(rd64(dir_entry(buf, S_NODES) + 24), 13);
   CHECK_INT(rd64(dir_entry(buf, S_NODES) + 16), 13 * 16);
-  CHECK_INT(rd64(dir_entry(buf, S_RULES) + 16), 4 * 40);
+  CHECK_INT(rd64(dir_entry(buf, S_RULES) + 16), 4 * 44);
   const unsigned char *pk = section(buf, S_PACKS) + 32;
   CHECK_INT(rd32(pk + 20), 0xfffffffbu); /* priority -5 */
 
@@ -722,7 +728,7 @@ static void test_directory_damage(const unsigned char *good, size_t len) {
   unsigned char *b = relocate(good, len, S_PACKS, NDR_MAX_FILES + 1, 32, &n);
   EXPECT_FAIL(b, n, NDR_ERR_CORRUPT, "packs section exceeds the table limits");
   free(b);
-  b = relocate(good, len, S_RULES, NDR_MAX_RULES + 1, 40, &n);
+  b = relocate(good, len, S_RULES, NDR_MAX_RULES + 1, 44, &n);
   EXPECT_FAIL(b, n, NDR_ERR_CORRUPT, "rules section exceeds the table limits");
   free(b);
   /* ...and right at the limit: 4096 zeroed packs are valid packs. */
