@@ -58,67 +58,41 @@ static size_t set_columns(const char *s, size_t n, int *cols, size_t max) {
 
 ndr_status ndr_input_msgtrk(FILE *f, const char *name, const ndr_input_cb *cb) {
   if (!f || !name || !cb) return NDR_ERR_ARG;
-  trace_ctx t;
-  if (trace_ctx_init(&t, name, cb) != NDR_OK) {
-    trace_ctx_free(&t);
-    return NDR_ERR_NOMEM;
-  }
-  FILE *g = trace_open_text(f, NULL);
-  if (!g) {
-    trace_ctx_free(&t);
-    return NDR_ERR_NOMEM;
-  }
-  trace_csv csv;
-  trace_csv_init(&csv, g, ',');
-  trace_row row;
-  trace_row_init(&row);
-  int *cols = calloc(NDR_MAX_TRACE_COLUMNS, sizeof *cols);
-  size_t ncols = 0;
-  ndr_status st = cols ? NDR_OK : NDR_ERR_NOMEM;
-  while (st == NDR_OK && trace_csv_next(&csv) > 0) {
-    if (csv.raw_hash) {
+  trace_table tb;
+  ndr_status st = trace_table_open(&tb, f, name, cb);
+  if (st != NDR_OK) return st;
+  trace_csv *csv = &tb.csv;
+  while (st == NDR_OK && trace_csv_next(csv) > 0) {
+    if (csv->raw_hash) {
       static const char key[] = "#Fields:";
-      if (csv.raw.len >= sizeof key - 1 &&
-          ndr_eq_ci(csv.raw.p, sizeof key - 1, key, sizeof key - 1))
-        ncols = set_columns(csv.raw.p + sizeof key - 1,
-                            csv.raw.len - (sizeof key - 1), cols,
-                            NDR_MAX_TRACE_COLUMNS);
+      if (csv->raw.len >= sizeof key - 1 &&
+          ndr_eq_ci(csv->raw.p, sizeof key - 1, key, sizeof key - 1))
+        tb.ncols = set_columns(csv->raw.p + sizeof key - 1,
+                               csv->raw.len - (sizeof key - 1), tb.cols,
+                               NDR_MAX_TRACE_COLUMNS);
       continue;
     }
-    if (csv.nf == 1 && csv.fields[0].len == 0) continue; /* blank line */
-    if (!ncols) {
-      if (csv.nf == 30)
-        ncols = set_columns(fields_2013, sizeof fields_2013 - 1, cols,
-                            NDR_MAX_TRACE_COLUMNS);
-      else if (csv.nf == 26)
-        ncols = set_columns(fields_2010, sizeof fields_2010 - 1, cols,
-                            NDR_MAX_TRACE_COLUMNS);
-      if (!ncols) {
-        trace_problem(&t, NDR_ERROR, csv.row_line,
+    if (csv->nf == 1 && csv->fields[0].len == 0) continue; /* blank line */
+    if (!tb.ncols) {
+      if (csv->nf == 30)
+        tb.ncols = set_columns(fields_2013, sizeof fields_2013 - 1, tb.cols,
+                               NDR_MAX_TRACE_COLUMNS);
+      else if (csv->nf == 26)
+        tb.ncols = set_columns(fields_2010, sizeof fields_2010 - 1, tb.cols,
+                               NDR_MAX_TRACE_COLUMNS);
+      if (!tb.ncols) {
+        trace_problem(&tb.t, NDR_ERROR, csv->row_line,
                       "no #Fields: header before this row of %zu columns, "
                       "and it is not one of the standard layouts (30 or 26 "
                       "columns): the log cannot be read",
-                      csv.nf);
+                      csv->nf);
         st = NDR_ERR_INPUT;
         break;
       }
     }
-    trace_row_clear(&row);
-    for (size_t i = 0; i < csv.nf && i < ncols; i++)
-      if (cols[i] >= 0)
-        trace_row_add(&row, (trace_field)cols[i], csv.row.p + csv.fields[i].off,
-                      csv.fields[i].len);
-    if (csv.cut)
-      trace_problem(&t, NDR_WARNING, csv.row_line,
-                    "row longer than %u bytes; read on its first bytes",
-                    NDR_MAX_TRACE_ROW_BYTES);
-    if (trace_emit(&t, csv.row_line, &row)) break;
+    if (trace_table_emit(&tb)) break;
   }
-  if (st == NDR_OK && csv.err) st = NDR_ERR_IO;
-  free(cols);
-  trace_row_free(&row);
-  trace_csv_free(&csv);
-  fclose(g);
-  trace_ctx_free(&t);
+  if (st == NDR_OK && csv->err) st = NDR_ERR_IO;
+  trace_table_close(&tb);
   return st;
 }

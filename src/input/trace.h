@@ -196,4 +196,21 @@ void trace_csv_free(trace_csv *c);
 /* Next row: 1, 0 at the end, -1 on a read error or no memory. */
 int trace_csv_next(trace_csv *c);
 
+/* What both CSV readers (MSGTRK logs, CSV exports) hold while reading. */
+typedef struct trace_table {
+  trace_ctx t;
+  FILE *text;    /* UTF-8 view of the input (trace_open_text) */
+  trace_csv csv; /* rows of it */
+  trace_row row; /* the current row's fields, by trace field */
+  int *cols;     /* column -> trace_field, or -1 */
+  size_t ncols;
+} trace_table;
+
+/* NDR_OK, or NDR_ERR_NOMEM with nothing left to close. */
+ndr_status trace_table_open(trace_table *tb, FILE *f, const char *name,
+                            const ndr_input_cb *cb);
+/* Map the current CSV row through cols and emit it (see trace_emit). */
+int trace_table_emit(trace_table *tb);
+void trace_table_close(trace_table *tb);
+
 #endif

@@ -323,43 +323,72 @@ static int trace_columns_usable(const int *cols, size_t n) {
   return 0;
 }
 
+ndr_status trace_table_open(trace_table *tb, FILE *f, const char *name,
+                            const ndr_input_cb *cb) {
+  memset(tb, 0, sizeof *tb);
+  if (trace_ctx_init(&tb->t, name, cb) != NDR_OK) {
+    trace_ctx_free(&tb->t);
+    return NDR_ERR_NOMEM;
+  }
+  tb->text = trace_open_text(f, NULL);
+  tb->cols = calloc(NDR_MAX_TRACE_COLUMNS, sizeof *tb->cols);
+  if (!tb->text || !tb->cols) {
+    if (tb->text) fclose(tb->text);
+    free(tb->cols);
+    trace_ctx_free(&tb->t);
+    return NDR_ERR_NOMEM;
+  }
+  trace_csv_init(&tb->csv, tb->text, ',');
+  trace_row_init(&tb->row);
+  return NDR_OK;
+}
+
+int trace_table_emit(trace_table *tb) {
+  const trace_csv *csv = &tb->csv;
+  trace_row_clear(&tb->row);
+  for (size_t i = 0; i < csv->nf && i < tb->ncols; i++)
+    if (tb->cols[i] >= 0)
+      trace_row_add(&tb->row, (trace_field)tb->cols[i],
+                    csv->row.p + csv->fields[i].off, csv->fields[i].len);
+  if (csv->cut)
+    trace_problem(&tb->t, NDR_WARNING, csv->row_line,
+                  "row longer than %u bytes; read on its first bytes",
+                  NDR_MAX_TRACE_ROW_BYTES);
+  return trace_emit(&tb->t, csv->row_line, &tb->row);
+}
+
+void trace_table_close(trace_table *tb) {
+  free(tb->cols);
+  trace_row_free(&tb->row);
+  trace_csv_free(&tb->csv);
+  fclose(tb->text);
+  trace_ctx_free(&tb->t);
+}
+
 ndr_status ndr_input_csv(FILE *f, const char *name, const ndr_input_cb *cb) {
   if (!f || !name || !cb) return NDR_ERR_ARG;
-  trace_ctx t;
-  if (trace_ctx_init(&t, name, cb) != NDR_OK) {
-    trace_ctx_free(&t);
-    return NDR_ERR_NOMEM;
-  }
-  FILE *g = trace_open_text(f, NULL);
-  if (!g) {
-    trace_ctx_free(&t);
-    return NDR_ERR_NOMEM;
-  }
-  trace_csv csv;
-  trace_csv_init(&csv, g, ',');
-  trace_row row;
-  trace_row_init(&row);
-  int *cols = calloc(NDR_MAX_TRACE_COLUMNS, sizeof *cols);
-  size_t ncols = 0;
+  trace_table tb;
+  ndr_status st = trace_table_open(&tb, f, name, cb);
+  if (st != NDR_OK) return st;
+  trace_csv *csv = &tb.csv;
   int have_header = 0;
-  ndr_status st = cols ? NDR_OK : NDR_ERR_NOMEM;
-  while (st == NDR_OK && trace_csv_next(&csv) > 0) {
-    if (csv.raw_hash && !have_header) continue; /* "#TYPE ...", comments */
+  while (st == NDR_OK && trace_csv_next(csv) > 0) {
+    if (csv->raw_hash && !have_header) continue; /* "#TYPE ...", comments */
     if (!have_header) {
       /* the header again, as one line, to find its delimiter */
       ndr_buf line = NDR_BUF_INIT;
-      for (size_t i = 0; i < csv.nf; i++) {
+      for (size_t i = 0; i < csv->nf; i++) {
         if (i) ndr_buf_addc(&line, ',');
-        ndr_buf_add(&line, csv.row.p + csv.fields[i].off, csv.fields[i].len);
+        ndr_buf_add(&line, csv->row.p + csv->fields[i].off, csv->fields[i].len);
       }
-      char d = csv.nf == 1 ? guess_delim(ndr_buf_str(&line), line.len) : ',';
-      ncols = split_header(ndr_buf_str(&line), line.len, d, cols,
-                           NDR_MAX_TRACE_COLUMNS);
+      char d = csv->nf == 1 ? guess_delim(ndr_buf_str(&line), line.len) : ',';
+      tb.ncols = split_header(ndr_buf_str(&line), line.len, d, tb.cols,
+                              NDR_MAX_TRACE_COLUMNS);
       ndr_buf_free(&line);
-      csv.delim = d;
+      csv->delim = d;
       have_header = 1;
-      if (!trace_columns_usable(cols, ncols)) {
-        trace_problem(&t, NDR_ERROR, csv.row_line,
+      if (!trace_columns_usable(tb.cols, tb.ncols)) {
+        trace_problem(&tb.t, NDR_ERROR, csv->row_line,
                       "not a message-trace CSV export: no column is an event "
                       "(event_id, Event), a status (Status) or a recipient "
                       "status (recipient_status, RecipientStatus)");
@@ -367,33 +396,20 @@ ndr_status ndr_input_csv(FILE *f, const char *name, const ndr_input_cb *cb) {
       }
       continue;
     }
-    if (csv.raw_hash) { /* a '#' line among rows: data of a first column */
-      if (csv.raw.len == 0) continue;
-      trace_problem(&t, NDR_WARNING, csv.row_line,
+    if (csv->raw_hash) { /* a '#' line among rows: data of a first column */
+      if (csv->raw.len == 0) continue;
+      trace_problem(&tb.t, NDR_WARNING, csv->row_line,
                     "a line starting with '#' among the rows; skipped");
       continue;
     }
-    if (csv.nf == 1 && csv.fields[0].len == 0) continue; /* blank line */
-    trace_row_clear(&row);
-    for (size_t i = 0; i < csv.nf && i < ncols; i++)
-      if (cols[i] >= 0)
-        trace_row_add(&row, (trace_field)cols[i], csv.row.p + csv.fields[i].off,
-                      csv.fields[i].len);
-    if (csv.cut)
-      trace_problem(&t, NDR_WARNING, csv.row_line,
-                    "row longer than %u bytes; read on its first bytes",
-                    NDR_MAX_TRACE_ROW_BYTES);
-    if (trace_emit(&t, csv.row_line, &row)) break;
+    if (csv->nf == 1 && csv->fields[0].len == 0) continue; /* blank line */
+    if (trace_table_emit(&tb)) break;
   }
-  if (st == NDR_OK && csv.err) st = NDR_ERR_IO;
+  if (st == NDR_OK && csv->err) st = NDR_ERR_IO;
   if (st == NDR_OK && !have_header) {
-    trace_problem(&t, NDR_ERROR, 0, "empty CSV export: no header line");
+    trace_problem(&tb.t, NDR_ERROR, 0, "empty CSV export: no header line");
     st = NDR_ERR_INPUT;
   }
-  free(cols);
-  trace_row_free(&row);
-  trace_csv_free(&csv);
-  fclose(g);
-  trace_ctx_free(&t);
+  trace_table_close(&tb);
   return st;
 }
