@@ -3,7 +3,6 @@
  * directories, includes (read once, bounded depth), the diagnostic helper,
  * and the check/build entry points that run the later stages.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "common/buf.h"
+#include "common/dirlist.h"
 #include "common/limits.h"
 #include "compile/compiler.h"
 
@@ -305,10 +305,6 @@ static ndr_status add_file(ndr_compiler *c, const char *path) {
   return NDR_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int has_rules_ext(const char *name) {
   size_t n = strlen(name);
   return n > 6 && strcmp(name + n - 6, ".rules") == 0;
@@ -316,35 +312,13 @@ static int has_rules_ext(const char *name) {
 
 static ndr_status add_dir(ndr_compiler *c, const char *path, unsigned depth) {
   if (depth > NDR_MAX_INCLUDE_DEPTH) return NDR_OK;
-  DIR *d = opendir(path);
-  if (!d) {
+  char **names;
+  size_t n;
+  if (ndr_dirlist(path, &names, &n) < 0) {
     io_diag(c, (ndr_span){UINT32_MAX, 0, 0}, path, strerror(errno));
     return NDR_ERR_IO;
   }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
   ndr_status st = NDR_OK;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 32;
-      char **nn = realloc(names, cap * sizeof *nn);
-      if (!nn) {
-        st = NDR_ERR_NOMEM;
-        break;
-      }
-      names = nn;
-    }
-    ndr_buf full = NDR_BUF_INIT;
-    if (ndr_buf_printf(&full, "%s/%s", path, e->d_name) < 0) {
-      st = NDR_ERR_NOMEM;
-      break;
-    }
-    names[n++] = full.p;
-  }
-  closedir(d);
-  if (names) qsort(names, n, sizeof *names, cmp_str);
   size_t before = c->n_files;
   for (size_t i = 0; i < n; i++) {
     struct stat sb;
@@ -356,9 +330,8 @@ static ndr_status add_dir(ndr_compiler *c, const char *path, unsigned depth) {
         s2 = add_file(c, names[i]);
       if (s2 != NDR_OK && st == NDR_OK) st = s2;
     }
-    free(names[i]);
   }
-  free(names);
+  ndr_dirlist_free(names, n);
   if (st == NDR_OK && depth == 0 && c->n_files == before) {
     /* a mistyped path in CI must not pass as "nothing to complain about" */
     ndr_diag_report(&c->sink, NDR_ERROR, ndr_c_printable(c, path, strlen(path)),

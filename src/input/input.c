@@ -9,7 +9,6 @@
 #define _GNU_SOURCE /* fopencookie */
 #include "input/input.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <sys/types.h>
 
 #include "common/buf.h"
+#include "common/dirlist.h"
 #include "common/limits.h"
 
 static const char *const type_names[NDR_IN_COUNT_] = {
@@ -308,10 +308,6 @@ ndr_status ndr_input_read_stream(FILE *f, const char *name, ndr_input_type type,
   return NDR_ERR_INPUT;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 ndr_status ndr_input_read_path(const char *path, ndr_input_type type,
                                const ndr_input_cb *cb) {
   if (!path || !cb) return NDR_ERR_ARG;
@@ -334,37 +330,18 @@ ndr_status ndr_input_read_path(const char *path, ndr_input_type type,
     return st;
   }
   /* a folder: every regular file below it, in name order, is one input */
-  DIR *d = opendir(path);
-  if (!d) {
+  char **names;
+  size_t n;
+  if (ndr_dirlist(path, &names, &n) < 0) {
     if (cb->problem) cb->problem(cb->user, NDR_ERROR, path, 0, strerror(errno));
     return NDR_ERR_IO;
   }
-  char **names = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **nn = realloc(names, cap * sizeof *nn);
-      if (!nn) break;
-      names = nn;
-    }
-    ndr_buf full = NDR_BUF_INIT;
-    ndr_buf_printf(&full, "%s/%s", path, e->d_name);
-    names[n++] = full.p;
-  }
-  closedir(d);
-  if (names) qsort(names, n, sizeof *names, cmp_str);
   ndr_status st = NDR_OK;
   ndr_input_type inner = type == NDR_IN_MAILDIR ? NDR_IN_EML : type;
   for (size_t i = 0; i < n; i++) {
-    if (names[i]) {
-      ndr_status s2 = ndr_input_read_path(names[i], inner, cb);
-      if (s2 != NDR_OK && st == NDR_OK) st = s2;
-    }
-    free(names[i]);
+    ndr_status s2 = ndr_input_read_path(names[i], inner, cb);
+    if (s2 != NDR_OK && st == NDR_OK) st = s2;
   }
-  free(names);
+  ndr_dirlist_free(names, n);
   return st;
 }
