@@ -202,6 +202,8 @@ typedef enum ndr_field {
   NDR_F_TO,          /* the original message's To */
   NDR_F_SUBJECT,     /* the original message's Subject */
   NDR_F_DATE,        /* the original message's Date */
+  NDR_F_COMMAND,     /* the SMTP command the refusal answered: CONNECT,
+                        HELO, EHLO, STARTTLS, AUTH, MAIL, RCPT or DATA */
   NDR_F_COUNT_
 } ndr_field;
 
@@ -224,6 +226,15 @@ const char *ndr_record_get(const ndr_record *r, ndr_field f, size_t *len);
  */
 ndr_status ndr_record_set_diagnostic(ndr_record *r, const char *text,
                                      size_t len);
+/*
+ * Make r the record of one SMTP diagnostic line (a log line, a line a user
+ * pasted): reset, kind `line`, the diagnostic text as above, and the facts
+ * the text itself states: the SMTP command the refusal answered ("(in
+ * reply to RCPT TO command)", "after end of data", ...) into
+ * NDR_F_COMMAND. `classify` on lines, `explain` and the examples of `test`
+ * all build their records this way.
+ */
+ndr_status ndr_record_set_line(ndr_record *r, const char *text, size_t len);
 /* Override the extracted codes (e.g. from a DSN's Status: field). */
 void ndr_record_set_status(ndr_record *r, int cls, int subject, int detail);
 void ndr_record_set_reply(ndr_record *r, int reply);

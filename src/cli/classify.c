@@ -440,13 +440,14 @@ int cmd_classify(int argc, char **argv) {
     ndr_table_free(t);
     return EXIT_TROUBLE;
   }
-  if (r.fmt == OF_CSV)
+  if (r.fmt == OF_CSV) { /* the fixed columns, then one per record field */
     fputs("input,record,line,kind,provider,reply_code,status,category,fixer,"
-          "retry,rule,rule_file,"
-          "rule_line,sisimai_reason,diagnostic,why,advice,reporting_mta,"
-          "remote_mta,recipient,sender,event,connector,server,action,"
-          "report_date,message_id,from,to,subject,date\r\n",
+          "retry,rule,rule_file,rule_line,sisimai_reason,diagnostic,why,advice",
           stdout);
+    for (int f = NDR_F_TEXT + 1; f < NDR_F_COUNT_; f++)
+      printf(",%s", ndr_field_name((ndr_field)f));
+    fputs("\r\n", stdout);
+  }
   ndr_input_cb cb = {on_record, on_skipped, on_problem, &r};
   ndr_record *own = r.rec;
   int inputs = 0;
@@ -527,8 +528,7 @@ int cmd_explain(int argc, char **argv) {
   if (!rec || ndr_matcher_new(t, &m) != NDR_OK) {
     rc = EXIT_TROUBLE;
   } else {
-    ndr_record_set_kind(rec, NDR_KIND_LINE);
-    ndr_record_set_diagnostic(rec, ndr_buf_str(&text), text.len);
+    ndr_record_set_line(rec, ndr_buf_str(&text), text.len);
     ndr_explain(m, rec, write_out, NULL);
   }
   ndr_matcher_free(m);

@@ -23,9 +23,7 @@ typedef struct ex_run {
 
 /* Classify one example; returns the deciding rule index or NDR_NONE. */
 static uint32_t run_one(ex_run *x, const ast_example *e) {
-  ndr_record_reset(x->rec);
-  ndr_record_set_kind(x->rec, NDR_KIND_LINE);
-  ndr_record_set_diagnostic(x->rec, e->text, e->len);
+  ndr_record_set_line(x->rec, e->text, e->len);
   ndr_verdict v;
   if (ndr_classify(x->m, x->rec, &v) != NDR_OK) return NDR_NONE;
   return ndr_matcher_last_rule(x->m);

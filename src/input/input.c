@@ -185,9 +185,7 @@ static int line_record(const char *name, unsigned long lineno, const char *s,
              NDR_MAX_LINE_BYTES, NDR_MAX_LINE_BYTES);
     cb->problem(cb->user, NDR_WARNING, name, lineno, msg);
   }
-  ndr_record_reset(r);
-  ndr_record_set_kind(r, NDR_KIND_LINE);
-  ndr_record_set_diagnostic(r, s, n);
+  ndr_record_set_line(r, s, n);
   return cb->record ? cb->record(cb->user, name, lineno, r) : 0;
 }
 

@@ -53,6 +53,7 @@
 
 #include "common/limits.h"
 #include "input/msg.h"
+#include "match/command.h"
 
 struct ndr_msg_reader {
   ndr_mime *mime;
@@ -78,6 +79,8 @@ struct ndr_msg_reader {
   ndr_str fb_type; /* feedback type of a complaint */
   int apple_unsub; /* X-Apple-Unsubscribe: Apple Mail's unsubscribe */
   int ses;         /* an Amazon SES notification (NDR_SES_*) */
+  int cmd_done;    /* report_cmd looked for */
+  const char *report_cmd; /* the SMTP command the report's text names */
 };
 
 ndr_msg_reader *ndr_msg_reader_new(void) {
@@ -638,12 +641,30 @@ static ndr_span daemon_domain(ndr_msg_reader *rd) {
   return d;
 }
 
-/* One record for a recipient. */
+/* The SMTP command the refusal answered: named by the diagnostic, else by
+   the recipient's own lines of the human text, else the first one the
+   report's text names. */
+static void set_command(ndr_msg_reader *rd, const char *diag, size_t dl,
+                        const ndr_hrcpt *h) {
+  const char *c = ndr_smtp_command(diag, dl);
+  if (!c && h && h->diag.len) c = ndr_smtp_command(S(rd, h->diag), h->diag.len);
+  if (!c) {
+    if (!rd->cmd_done) {
+      rd->cmd_done = 1;
+      size_t n = rd->human.region ? rd->human.region : rd->text.len;
+      rd->report_cmd = ndr_smtp_command(ndr_buf_str(&rd->text), n);
+    }
+    c = rd->report_cmd;
+  }
+  if (c) ndr_record_set(rd->rec, NDR_F_COMMAND, c, strlen(c));
+}
+
+/* One record for a recipient (h: its entry in the human text, if known). */
 static int record_for(ndr_msg_reader *rd, ndr_kind kind, const char *rcpt,
                       size_t rl, const char *diag, size_t dl,
                       const char *dsn_status, size_t sl, const char *action,
                       size_t al, const char *remote, size_t rml,
-                      const char *reporting, size_t rpl) {
+                      const char *reporting, size_t rpl, const ndr_hrcpt *h) {
   ndr_record *r = rd->rec;
   ndr_record_reset(r);
   ndr_record_set_kind(r, kind);
@@ -662,6 +683,7 @@ static int record_for(ndr_msg_reader *rd, ndr_kind kind, const char *rcpt,
     rpl = d.n;
   }
   set_field(r, NDR_F_REPORTING_MTA, reporting, rpl);
+  set_command(rd, diag, dl, h);
   common_fields(rd);
   return emit(rd);
 }
@@ -775,10 +797,17 @@ static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
     if (!rep.len && *hp) rep = rd->human.reporting_mta;
     const char *action =
         act[0] ? act : (kind == NDR_KIND_DELAY ? "delayed" : "failed");
+    /* with several recipients, each one's own lines say which command
+       refused it */
+    if (!h && rd->dsn.n > 1 &&
+        !ndr_smtp_command(ndr_buf_str(&rd->diag), rd->diag.len)) {
+      parse_human(rd, hp);
+      h = human_for(rd, S(rd, addr), addr.len);
+    }
     stop = record_for(rd, kind, S(rd, addr), addr.len, ndr_buf_str(&rd->diag),
                       rd->diag.len, S(rd, r->status), r->status.len, action,
                       strlen(action), S(rd, remote), remote.len, S(rd, rep),
-                      rep.len);
+                      rep.len, h);
     emitted++;
   }
   return stop;
@@ -810,7 +839,7 @@ static int emit_human(ndr_msg_reader *rd) {
     stop = record_for(rd, kind, S(rd, h->addr), h->addr.len, ndr_buf_str(d),
                       d->len, NULL, 0, action, strlen(action), S(rd, remote),
                       remote.len, S(rd, rd->human.reporting_mta),
-                      rd->human.reporting_mta.len);
+                      rd->human.reporting_mta.len, h);
   }
   return stop;
 }
@@ -834,7 +863,8 @@ static int emit_list(ndr_msg_reader *rd, ndr_str list, int *found) {
         record_for(rd, kind, a.p, a.n, S(rd, rd->human.diag),
                    rd->human.diag.len, NULL, 0, action, strlen(action),
                    S(rd, rd->human.remote_mta), rd->human.remote_mta.len,
-                   S(rd, rd->human.reporting_mta), rd->human.reporting_mta.len);
+                   S(rd, rd->human.reporting_mta), rd->human.reporting_mta.len,
+                   NULL);
   }
   return stop;
 }
@@ -946,6 +976,8 @@ static void reset_message(ndr_msg_reader *rd) {
   rd->o_msgid = rd->o_from = rd->o_to = rd->o_subject = rd->o_date = z;
   rd->hm_rcpt = rd->fb_type = z;
   rd->apple_unsub = rd->ses = 0;
+  rd->cmd_done = 0;
+  rd->report_cmd = NULL;
 }
 
 static void read_top_headers(ndr_msg_reader *rd, ndr_span hdr) {
@@ -1199,7 +1231,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
           rd, delay ? NDR_KIND_DELAY : NDR_KIND_BOUNCE, NULL, 0,
           S(rd, rd->human.diag), rd->human.diag.len, NULL, 0, action,
           strlen(action), S(rd, rd->human.remote_mta), rd->human.remote_mta.len,
-          S(rd, rd->human.reporting_mta), rd->human.reporting_mta.len);
+          S(rd, rd->human.reporting_mta), rd->human.reporting_mta.len, NULL);
     }
     return stop;
   }

@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/limits.h"
+#include "match/command.h"
 #include "match/extract.h"
 #include "match/record.h"
 
@@ -22,7 +23,8 @@ const char *ndr_kind_name(ndr_kind k) {
 static const char *const field_names[NDR_F_COUNT_] = {
     "text",       "reporting_mta", "remote_mta", "recipient", "sender",
     "event",      "connector",     "server",     "action",    "report_date",
-    "message_id", "from",          "to",         "subject",   "date"};
+    "message_id", "from",          "to",         "subject",   "date",
+    "command"};
 
 const char *ndr_field_name(ndr_field f) {
   return (unsigned)f < NDR_F_COUNT_ ? field_names[f] : "unknown";
@@ -133,4 +135,14 @@ int ndr_record_status(const ndr_record *r, char *buf, size_t size) {
   if (buf && size)
     snprintf(buf, size, "%d.%d.%d", r->st_class, r->st_subject, r->st_detail);
   return 1;
+}
+
+ndr_status ndr_record_set_line(ndr_record *r, const char *text, size_t len) {
+  if (!r) return NDR_ERR_ARG;
+  ndr_record_reset(r);
+  r->kind = NDR_KIND_LINE;
+  ndr_status st = ndr_record_set_diagnostic(r, text, len);
+  if (st != NDR_OK) return st;
+  const char *c = ndr_smtp_command(text, len);
+  return c ? ndr_record_set(r, NDR_F_COMMAND, c, strlen(c)) : NDR_OK;
 }

@@ -1,0 +1,196 @@
+/*
+ * command.c - the SMTP command a refusal answered (see command.h).
+ */
+#include "match/command.h"
+
+#include <string.h>
+
+static unsigned char lc(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static int alnum(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+         (c >= 'A' && c <= 'Z');
+}
+
+/* Does the literal (lowercase) stand at t[p..)? Sets *end after it. */
+static int at(const unsigned char *t, size_t len, size_t p, const char *lit,
+              size_t *end) {
+  size_t i = 0;
+  for (; lit[i]; i++)
+    if (p + i >= len || lc(t[p + i]) != (unsigned char)lit[i]) return 0;
+  if (end) *end = p + i;
+  return 1;
+}
+
+/* A word: the literal, not followed by a letter or digit. */
+static int word(const unsigned char *t, size_t len, size_t p, const char *lit,
+                size_t *end) {
+  size_t e;
+  if (!at(t, len, p, lit, &e) || (e < len && alnum(t[e]))) return 0;
+  if (end) *end = e;
+  return 1;
+}
+
+static size_t blanks(const unsigned char *t, size_t len, size_t p) {
+  while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n')) p++;
+  return p;
+}
+
+typedef struct verb {
+  const char *words; /* lowercase, as the text writes it */
+  const char *cmd;
+} verb;
+
+/* The names of commands and stages that the phrases take. */
+static const verb verbs[] = {
+    {"rcpt to", NDR_CMD_RCPT},
+    {"rcpt", NDR_CMD_RCPT},
+    {"mail from", NDR_CMD_MAIL},
+    {"end of data", NDR_CMD_DATA},
+    {"end of message", NDR_CMD_DATA},
+    {"data", NDR_CMD_DATA},
+    {"bdat", NDR_CMD_DATA},
+    {"message body", NDR_CMD_DATA},
+    {"message content", NDR_CMD_DATA},
+    {"initial connection", NDR_CMD_CONNECT},
+    {"initial server greeting", NDR_CMD_CONNECT},
+    {"server greeting", NDR_CMD_CONNECT},
+    {"greeting", NDR_CMD_CONNECT},
+    {"ehlo", NDR_CMD_EHLO},
+    {"lhlo", NDR_CMD_EHLO},
+    {"helo", NDR_CMD_HELO},
+    {"starttls", NDR_CMD_STARTTLS},
+    {"auth", NDR_CMD_AUTH},
+};
+
+static const char *verb_at(const unsigned char *t, size_t len, size_t p,
+                           size_t *end) {
+  for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+    if (word(t, len, p, verbs[i].words, end)) return verbs[i].cmd;
+  return NULL;
+}
+
+/* Phrases that name the command at position p (t[p] is lowercase-compared
+   by each). */
+static const char *phrase_at(const unsigned char *t, size_t len, size_t p) {
+  size_t e;
+  const char *c;
+  switch (lc(t[p])) {
+  case 'i': /* Postfix: "(in reply to RCPT TO command)" */
+    if (at(t, len, p, "in reply to ", &e)) return verb_at(t, len, e, &e);
+    return NULL;
+  case 'a': /* Exim: "after RCPT TO:<a>", "after pipelined MAIL FROM" */
+    if (!at(t, len, p, "after ", &e)) return NULL;
+    e = blanks(t, len, e);
+    if (word(t, len, e, "pipelined", &e)) e = blanks(t, len, e);
+    return verb_at(t, len, e, &e);
+  case 'd': /* OpenSMTPD, dma: "did not like our final DATA"; qmail: "H
+               does not like recipient" */
+    if (at(t, len, p, "does not like recipient", NULL)) return NDR_CMD_RCPT;
+    if (!at(t, len, p, "did not like our ", &e)) return NULL;
+    if (word(t, len, e, "final", &e)) e = blanks(t, len, e);
+    return verb_at(t, len, e, &e);
+  case 'w': /* Postfix: "while sending RCPT TO", "while receiving the
+               initial server greeting", "while performing the EHLO
+               handshake" */
+    if (at(t, len, p, "while sending ", &e) ||
+        at(t, len, p, "while receiving the ", &e) ||
+        at(t, len, p, "while performing the ", &e))
+      return verb_at(t, len, e, &e);
+    return NULL;
+  case 'r':
+    return at(t, len, p, "refused to talk to me", NULL) ? NDR_CMD_CONNECT
+                                                        : NULL;
+  case 'm': /* qmail: "no SMTP connection got far enough; most progress was
+               RCPT TO response" */
+    if (at(t, len, p, "most progress was ", &e)) return verb_at(t, len, e, &e);
+    return NULL;
+  case 's': /* "Technical details: SMTP:RCPT host H: 553 ..." */
+    if (at(t, len, p, "smtp:", &e)) return verb_at(t, len, e, &e);
+    return NULL;
+  case 'b': /* qmail */
+    if (at(t, len, p, "but sender was rejected", NULL)) return NDR_CMD_MAIL;
+    if (at(t, len, p, "but my name was rejected", NULL)) return NDR_CMD_HELO;
+    if (at(t, len, p, "but greeting failed", NULL)) return NDR_CMD_CONNECT;
+    return NULL;
+  case 'f': /* older Exim: "for RCPT TO command", "for TEXT command" */
+    if (!at(t, len, p, "for ", &e)) return NULL;
+    c = word(t, len, e, "text", &e) ? NDR_CMD_DATA : verb_at(t, len, e, &e);
+    while (c && e < len && t[e] == ' ') e++;
+    return c && word(t, len, e, "command", NULL) ? c : NULL;
+  case '[': /* Yahoo: "... [RCPT_TO]" */
+    if (at(t, len, p, "[rcpt_to]", NULL)) return NDR_CMD_RCPT;
+    if (at(t, len, p, "[mail_from]", NULL)) return NDR_CMD_MAIL;
+    return NULL;
+  default:
+    return NULL;
+  }
+}
+
+/* Is the line at t[q..) a final reply line "<<< NNN " (not "NNN-")? Sets
+ *err when its code is 4xx or 5xx. */
+static int final_reply(const unsigned char *t, size_t len, size_t q, int *err) {
+  size_t e;
+  if (!at(t, len, q, "<<< ", &e) || e + 3 > len) return 0;
+  for (int i = 0; i < 3; i++)
+    if (t[e + i] < '0' || t[e + i] > '9') return 0;
+  if (e + 3 < len && t[e + 3] == '-') return 0;
+  *err = t[e] == '4' || t[e] == '5';
+  return 1;
+}
+
+/* A transcript: ">>> RCPT To:<a>" lines, then "<<< 550 ...". The command
+   is the last one sent before the first refusal. With pipelining a client
+   sends MAIL, RCPT and DATA at once and Sendmail shows only ">>> DATA"
+   followed by all the replies: a refusal that is not the last reply after
+   DATA answered a recipient (RCPT). */
+static const char *transcript(const unsigned char *t, size_t len) {
+  const char *last = NULL, *found = NULL;
+  unsigned replies = 0, found_at = 0;
+  size_t p = 0;
+  while (p < len) {
+    size_t q = p, e;
+    int err;
+    while (q < len && (t[q] == ' ' || t[q] == '\t')) q++;
+    if (at(t, len, q, ">>> ", &e)) {
+      if (found) break;
+      const char *c = verb_at(t, len, e, &e);
+      if (!c && e < len && t[e] == '.' &&
+          (e + 1 == len || t[e + 1] == '\n' || t[e + 1] == ' '))
+        c = NDR_CMD_DATA;
+      if (c) {
+        last = c;
+        replies = 0;
+      }
+    } else if (final_reply(t, len, q, &err)) {
+      replies++;
+      if (err && !found && last) {
+        found = last;
+        found_at = replies;
+      }
+    }
+    while (p < len && t[p] != '\n') p++;
+    p++;
+  }
+  if (found && strcmp(found, NDR_CMD_DATA) == 0 && replies > found_at)
+    return NDR_CMD_RCPT;
+  return found;
+}
+
+const char *ndr_smtp_command(const char *text, size_t len) {
+  if (!text || !len) return NULL;
+  const unsigned char *t = (const unsigned char *)text;
+  int seen_reply = 0; /* a transcript needs a "<<< " line */
+  for (size_t p = 0; p < len; p++) {
+    /* phrases start a word (phrase_at's switch on the first byte is the
+       quick test) */
+    if (t[p] == '<' && p + 2 < len && t[p + 1] == '<' && t[p + 2] == '<')
+      seen_reply = 1;
+    if (p && alnum(t[p - 1])) continue;
+    const char *c = phrase_at(t, len, p);
+    if (c) return c;
+  }
+  return seen_reply ? transcript(t, len) : NULL;
+}
