@@ -14,13 +14,32 @@ static int alnum(unsigned char c) {
          (c >= 'A' && c <= 'Z');
 }
 
-/* Does the literal (lowercase) stand at t[p..)? Sets *end after it. */
+static int blank(unsigned char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t blanks(const unsigned char *t, size_t len, size_t p) {
+  while (p < len && blank(t[p])) p++;
+  return p;
+}
+
+/* Does the literal (lowercase) stand at t[p..)? A space in it stands for a
+   run of blanks, line breaks included, because reports wrap long lines in
+   the middle of a phrase ("(in reply\n    to RCPT TO command)"). Sets *end
+   after it. */
 static int at(const unsigned char *t, size_t len, size_t p, const char *lit,
               size_t *end) {
-  size_t i = 0;
-  for (; lit[i]; i++)
-    if (p + i >= len || lc(t[p + i]) != (unsigned char)lit[i]) return 0;
-  if (end) *end = p + i;
+  for (size_t i = 0; lit[i]; i++) {
+    if (p >= len) return 0;
+    if (lit[i] == ' ') {
+      if (!blank(t[p])) return 0;
+      p = blanks(t, len, p);
+    } else {
+      if (lc(t[p]) != (unsigned char)lit[i]) return 0;
+      p++;
+    }
+  }
+  if (end) *end = p;
   return 1;
 }
 
@@ -31,11 +50,6 @@ static int word(const unsigned char *t, size_t len, size_t p, const char *lit,
   if (!at(t, len, p, lit, &e) || (e < len && alnum(t[e]))) return 0;
   if (end) *end = e;
   return 1;
-}
-
-static size_t blanks(const unsigned char *t, size_t len, size_t p) {
-  while (p < len && (t[p] == ' ' || t[p] == '\t' || t[p] == '\n')) p++;
-  return p;
 }
 
 typedef struct verb {
@@ -118,8 +132,7 @@ static const char *phrase_at(const unsigned char *t, size_t len, size_t p) {
   case 'f': /* older Exim: "for RCPT TO command", "for TEXT command" */
     if (!at(t, len, p, "for ", &e)) return NULL;
     c = word(t, len, e, "text", &e) ? NDR_CMD_DATA : verb_at(t, len, e, &e);
-    while (c && e < len && t[e] == ' ') e++;
-    return c && word(t, len, e, "command", NULL) ? c : NULL;
+    return c && word(t, len, blanks(t, len, e), "command", NULL) ? c : NULL;
   case '[': /* Yahoo: "... [RCPT_TO]" */
     if (at(t, len, p, "[rcpt_to]", NULL)) return NDR_CMD_RCPT;
     if (at(t, len, p, "[mail_from]", NULL)) return NDR_CMD_MAIL;
@@ -129,11 +142,18 @@ static const char *phrase_at(const unsigned char *t, size_t len, size_t p) {
   }
 }
 
+/* A transcript mark, ">>> " or "<<< ", at t[q..): one space, not a line
+   break (at() would take any blanks). */
+static int mark(const unsigned char *t, size_t len, size_t q, unsigned char c) {
+  return len - q >= 4 && t[q] == c && t[q + 1] == c && t[q + 2] == c &&
+         t[q + 3] == ' ';
+}
+
 /* Is the line at t[q..) a final reply line "<<< NNN " (not "NNN-")? Sets
  *err when its code is 4xx or 5xx. */
 static int final_reply(const unsigned char *t, size_t len, size_t q, int *err) {
-  size_t e;
-  if (!at(t, len, q, "<<< ", &e) || e + 3 > len) return 0;
+  size_t e = q + 4;
+  if (!mark(t, len, q, '<') || e + 3 > len) return 0;
   for (int i = 0; i < 3; i++)
     if (t[e + i] < '0' || t[e + i] > '9') return 0;
   if (e + 3 < len && t[e + 3] == '-') return 0;
@@ -142,7 +162,9 @@ static int final_reply(const unsigned char *t, size_t len, size_t q, int *err) {
 }
 
 /* A transcript: ">>> RCPT To:<a>" lines, then "<<< 550 ...". The command
-   is the last one sent before the first refusal. With pipelining a client
+   is the last one sent before the first refusal; a refusal before any
+   command of the session (Sendmail starts one with "... while talking to
+   H:") refused the connection (its greeting). With pipelining a client
    sends MAIL, RCPT and DATA at once and Sendmail shows only ">>> DATA"
    followed by all the replies: a refusal that is not the last reply after
    DATA answered a recipient (RCPT). */
@@ -154,22 +176,26 @@ static const char *transcript(const unsigned char *t, size_t len) {
     size_t q = p, e;
     int err;
     while (q < len && (t[q] == ' ' || t[q] == '\t')) q++;
-    if (at(t, len, q, ">>> ", &e)) {
+    if (mark(t, len, q, '>')) {
       if (found) break;
+      e = q + 4;
       const char *c = verb_at(t, len, e, &e);
-      if (!c && e < len && t[e] == '.' &&
-          (e + 1 == len || t[e + 1] == '\n' || t[e + 1] == ' '))
-        c = NDR_CMD_DATA;
+      if (!c && e < len && t[e] == '.' && (e + 1 == len || blank(t[e + 1])))
+        c = NDR_CMD_DATA; /* the end of the message, CRLF or not */
       if (c) {
         last = c;
         replies = 0;
       }
     } else if (final_reply(t, len, q, &err)) {
       replies++;
-      if (err && !found && last) {
-        found = last;
+      if (err && !found) { /* nothing sent yet: the greeting refused us */
+        found = last ? last : NDR_CMD_CONNECT;
         found_at = replies;
       }
+    } else if (at(t, len, q, "... while talking to ", &e)) {
+      if (found) break; /* Sendmail: a new server, a new session */
+      last = NULL;
+      replies = 0;
     }
     while (p < len && t[p] != '\n') p++;
     p++;
