@@ -204,6 +204,8 @@ typedef enum ndr_field {
   NDR_F_DATE,        /* the original message's Date */
   NDR_F_COMMAND,     /* the SMTP command the refusal answered: CONNECT,
                         HELO, EHLO, STARTTLS, AUTH, MAIL, RCPT or DATA */
+  NDR_F_REPORTER,    /* the software that wrote the report, when it says:
+                        Postfix, Sendmail, Exim, qmail, PowerMTA, McAfee */
   NDR_F_COUNT_
 } ndr_field;
 

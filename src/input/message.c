@@ -75,12 +75,14 @@ struct ndr_msg_reader {
   ndr_str subject, from, from_addr, to_addr, date, xfailed, auto_submitted,
       precedence, x_autoreply;
   ndr_str o_msgid, o_from, o_to, o_subject, o_date;
-  ndr_str hm_rcpt; /* X-HmXmrOriginalRecipient (Hotmail's JMRP report) */
-  ndr_str fb_type; /* feedback type of a complaint */
-  int apple_unsub; /* X-Apple-Unsubscribe: Apple Mail's unsubscribe */
-  int ses;         /* an Amazon SES notification (NDR_SES_*) */
-  int cmd_done;    /* report_cmd looked for */
+  ndr_str hm_rcpt;        /* X-HmXmrOriginalRecipient (Hotmail's JMRP report) */
+  ndr_str fb_type;        /* feedback type of a complaint */
+  int apple_unsub;        /* X-Apple-Unsubscribe: Apple Mail's unsubscribe */
+  int ses;                /* an Amazon SES notification (NDR_SES_*) */
+  int cmd_done;           /* report_cmd looked for */
   const char *report_cmd; /* the SMTP command the report's text names */
+  const char *reporter;   /* the software that wrote the report; "" when
+                             looked for and not known, NULL not looked for */
 };
 
 ndr_msg_reader *ndr_msg_reader_new(void) {
@@ -436,6 +438,37 @@ static void set_str(ndr_msg_reader *rd, ndr_field f, ndr_str s) {
   if (s.len) ndr_record_set(rd->rec, f, S(rd, s), s.len);
 }
 
+/* Which software wrote the report: a header of its own (McAfee's gateway
+   marks what it touched), its fields in the delivery-status part
+   (PowerMTA, Postfix), or the first words of its text. Sisimai's "lhost". */
+static const struct {
+  char where; /* 'd' the delivery-status part, 't' the report's text */
+  const char *needle;
+  const char *name;
+} reporters[] = {
+    {'d', "X-PowerMTA-", "PowerMTA"},
+    {'d', "X-Postfix-Queue-ID", "Postfix"},
+    {'t', "This is the mail system at host", "Postfix"},
+    {'t', "This is the qmail-send program", "qmail"},
+    {'t', "This message was created automatically by mail delivery software",
+     "Exim"},
+    {'t', "----- The following addresses had permanent fatal errors -----",
+     "Sendmail"},
+};
+
+static const char *reporter(ndr_msg_reader *rd) {
+  if (rd->reporter) return rd->reporter[0] ? rd->reporter : NULL;
+  rd->reporter = ""; /* looked for: none */
+  for (size_t i = 0; i < sizeof reporters / sizeof reporters[0]; i++) {
+    const ndr_buf *b = reporters[i].where == 'd' ? &rd->dsnbuf : &rd->text;
+    size_t n = b->len < 4096 ? b->len : 4096; /* it says so at the start */
+    if (n && ndr_memmem_ci(b->p, n, reporters[i].needle,
+                           strlen(reporters[i].needle)) != SIZE_MAX)
+      return rd->reporter = reporters[i].name;
+  }
+  return NULL;
+}
+
 /* The fields every record of this message carries. */
 static void common_fields(ndr_msg_reader *rd) {
   set_str(rd, NDR_F_MESSAGE_ID,
@@ -448,6 +481,8 @@ static void common_fields(ndr_msg_reader *rd) {
   set_str(rd, NDR_F_REPORT_DATE,
           rd->date.len ? rd->date : rd->dsn.arrival_date);
   set_str(rd, NDR_F_SENDER, rd->to_addr);
+  const char *rp = reporter(rd);
+  if (rp) ndr_record_set(rd->rec, NDR_F_REPORTER, rp, strlen(rp));
 }
 
 static void lower_copy(char *out, size_t cap, const char *s, size_t n) {
@@ -791,6 +826,12 @@ static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
       rd->diag = rd->tmp;
       rd->tmp = t;
     }
+    /* still nothing: the report's own words, when they can only be about
+       this one ("mailbox is full: retry timeout exceeded" under a local
+       delivery's file name) */
+    if (!rd->diag.len && *hp && rd->human.diag.len &&
+        (rd->dsn.n == 1 || !rd->human.n))
+      ndr_buf_add(&rd->diag, S(rd, rd->human.diag), rd->human.diag.len);
     ndr_str remote = r->remote_mta;
     if (!remote.len && h) remote = h->remote_mta;
     ndr_str rep = rd->dsn.reporting_mta;
@@ -859,38 +900,23 @@ static int emit_list(ndr_msg_reader *rd, ndr_str list, int *found) {
     pos = (size_t)(a.p - s) + a.n;
     count++;
     *found = 1;
-    stop =
-        record_for(rd, kind, a.p, a.n, S(rd, rd->human.diag),
-                   rd->human.diag.len, NULL, 0, action, strlen(action),
-                   S(rd, rd->human.remote_mta), rd->human.remote_mta.len,
-                   S(rd, rd->human.reporting_mta), rd->human.reporting_mta.len,
-                   NULL);
+    stop = record_for(rd, kind, a.p, a.n, S(rd, rd->human.diag),
+                      rd->human.diag.len, NULL, 0, action, strlen(action),
+                      S(rd, rd->human.remote_mta), rd->human.remote_mta.len,
+                      S(rd, rd->human.reporting_mta),
+                      rd->human.reporting_mta.len, NULL);
   }
   return stop;
 }
 
-static int emit_feedback(ndr_msg_reader *rd) {
+/* One feedback record for the recipient rcpt (may be empty). */
+static int feedback_record(ndr_msg_reader *rd, ndr_str rcpt) {
   ndr_record *r = rd->rec;
   ndr_record_reset(r);
   ndr_record_set_kind(r, NDR_KIND_FEEDBACK);
   const char *fb = ndr_buf_str(&rd->feedback);
   size_t fl = rd->feedback.len;
   ndr_span hdr = {fb, fl}, v;
-  /* the report's own fields say who and what */
-  ndr_str rcpt = {0, 0};
-  if (fl && (ndr_hdr_find(hdr, "Original-Rcpt-To", &v) ||
-             ndr_hdr_find(hdr, "Removal-Recipient", &v)))
-    rcpt = addr_str(rd, v);
-  if (!rcpt.len && rd->hm_rcpt.len) rcpt = rd->hm_rcpt;
-  if (!rcpt.len && rd->apple_unsub) rcpt = rd->from_addr;
-  if (!rcpt.len && rd->o_to.len) {
-    ndr_span a = ndr_find_addr(S(rd, rd->o_to), rd->o_to.len);
-    if (a.n) {
-      ndr_buf_clear(&rd->tmp);
-      ndr_buf_add(&rd->tmp, a.p, a.n);
-      rcpt = ndr_pool_add(&rd->pool, rd->tmp.p, rd->tmp.len);
-    }
-  }
   ndr_buf_clear(&rd->diag);
   if (fl) {
     ndr_buf_add(&rd->diag, fb, fl > 4096 ? 4096 : fl);
@@ -918,6 +944,41 @@ static int emit_feedback(ndr_msg_reader *rd) {
   }
   common_fields(rd);
   return emit(rd);
+}
+
+/* A feedback report: one record for each recipient it names
+   (Original-Rcpt-To may be repeated, RFC 5965 3.2), or one record when it
+   names none. None is a failure: the kind says what they are. */
+static int emit_feedback(ndr_msg_reader *rd) {
+  ndr_span hdr = {ndr_buf_str(&rd->feedback), rd->feedback.len}, name, v;
+  unsigned n = 0;
+  int stop = 0;
+  const char *fields[] = {"Original-Rcpt-To", "Removal-Recipient"};
+  for (size_t f = 0; f < 2 && !n && hdr.n; f++) {
+    ndr_hdr_it it;
+    ndr_hdr_begin(&it, hdr);
+    while (!stop && n < NDR_MAX_RECIPIENTS && ndr_hdr_next(&it, &name, &v)) {
+      if (!ndr_span_eq_ci(name, fields[f])) continue;
+      ndr_str a = addr_str(rd, v);
+      if (!a.len) continue;
+      n++;
+      stop = feedback_record(rd, a);
+    }
+  }
+  if (n) return stop;
+  /* no recipient field: the report's other signs of who complained */
+  ndr_str rcpt = {0, 0};
+  if (rd->hm_rcpt.len) rcpt = rd->hm_rcpt;
+  if (!rcpt.len && rd->apple_unsub) rcpt = rd->from_addr;
+  if (!rcpt.len && rd->o_to.len) {
+    ndr_span a = ndr_find_addr(S(rd, rd->o_to), rd->o_to.len);
+    if (a.n) {
+      ndr_buf_clear(&rd->tmp);
+      ndr_buf_add(&rd->tmp, a.p, a.n);
+      rcpt = ndr_pool_add(&rd->pool, rd->tmp.p, rd->tmp.len);
+    }
+  }
+  return feedback_record(rd, rcpt);
 }
 
 static int emit_autoreply(ndr_msg_reader *rd) {
@@ -953,6 +1014,7 @@ static void reset_message(ndr_msg_reader *rd) {
   ndr_buf_clear(&rd->text);
   ndr_buf_clear(&rd->html);
   ndr_buf_clear(&rd->feedback);
+  ndr_buf_clear(&rd->dsnbuf);
   rd->dsn.n = 0;
   rd->dsn.fields = rd->dsn.cut = 0;
   memset(&rd->dsn.reporting_mta, 0, sizeof rd->dsn.reporting_mta);
@@ -978,6 +1040,7 @@ static void reset_message(ndr_msg_reader *rd) {
   rd->apple_unsub = rd->ses = 0;
   rd->cmd_done = 0;
   rd->report_cmd = NULL;
+  rd->reporter = NULL;
 }
 
 static void read_top_headers(ndr_msg_reader *rd, ndr_span hdr) {
@@ -1016,6 +1079,9 @@ static void read_top_headers(ndr_msg_reader *rd, ndr_span hdr) {
         rd->x_autoreply = header_str(rd, v);
       else if (ndr_span_eq_ci(n, "X-Apple-Unsubscribe"))
         rd->apple_unsub = 1;
+      else if (ndr_span_eq_ci(n, "X-NAI-Header") &&
+               ndr_memmem_ci(v.p, v.n, "McAfee", 6) != SIZE_MAX)
+        rd->reporter = "McAfee";
       break;
     case 'a':
       if (!rd->auto_submitted.len && ndr_span_eq_ci(n, "Auto-Submitted"))

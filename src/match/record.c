@@ -24,7 +24,7 @@ static const char *const field_names[NDR_F_COUNT_] = {
     "text",       "reporting_mta", "remote_mta", "recipient", "sender",
     "event",      "connector",     "server",     "action",    "report_date",
     "message_id", "from",          "to",         "subject",   "date",
-    "command"};
+    "command",    "reporter"};
 
 const char *ndr_field_name(ndr_field f) {
   return (unsigned)f < NDR_F_COUNT_ ? field_names[f] : "unknown";

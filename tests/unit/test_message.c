@@ -807,7 +807,7 @@ static void test_mta_transcripts(void) {
 
 static void test_other_kinds(void) {
   got g;
-  /* ARF: one record */
+  /* ARF */
   eml("From: feedbackloop@feedback.example.com\nSubject: FW: x\n"
       "Content-Type: multipart/report; report-type=feedback-report; "
       "boundary=\"f\"\n\n--f\nContent-Type: text/plain\n\nAbuse report\n\n"
@@ -817,11 +817,15 @@ static void test_other_kinds(void) {
       "message/rfc822\n\nFrom: n@example.jp\nTo: a@example.com\n"
       "Message-ID: <spam@example.jp>\n\nbuy\n--f--\n",
       &g);
-  CHECK_INT(g.n, 1);
-  CHECK_INT(g.r[0].kind, NDR_KIND_FEEDBACK);
+  /* one feedback record for each recipient the report names */
+  CHECK_INT(g.n, 2);
+  for (int i = 0; i < 2; i++) {
+    CHECK_INT(g.r[i].kind, NDR_KIND_FEEDBACK);
+    CHECK_STR(FIELD(&g, i, NDR_F_ACTION), "abuse");
+    CHECK_STR(FIELD(&g, i, NDR_F_MESSAGE_ID), "<spam@example.jp>");
+  }
   CHECK_STR(RCPT(&g, 0), "a@example.com");
-  CHECK_STR(FIELD(&g, 0, NDR_F_ACTION), "abuse");
-  CHECK_STR(FIELD(&g, 0, NDR_F_MESSAGE_ID), "<spam@example.jp>");
+  CHECK_STR(RCPT(&g, 1), "b@example.com");
   /* vacation */
   eml("From: kijitora@example.net\nTo: s@example.org\n"
       "Subject: Away until May 5\nAuto-Submitted: auto-replied\n\n"
