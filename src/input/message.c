@@ -17,7 +17,8 @@
  *     Subject and Date; message/feedback-report makes an ARF report.
  *  2. What the message is, in this order: an Amazon SES notification (JSON,
  *     ses.c); a feedback report (ARF, Hotmail's JMRP, Apple's unsubscribe):
- *     one `feedback` record; the recipients of the delivery-status part(s);
+ *     one `feedback` record for each recipient it names (Original-Rcpt-To
+ *     may repeat), or one when it names none; the recipients of the delivery-status part(s);
  *     DSN fields written into the text (a forwarded or pasted report, one
  *     level of "> " quoting removed); an auto-reply (RFC 3834 headers or a
  *     vacation subject, and nothing that says bounce): one `autoreply`
@@ -31,7 +32,13 @@
  *     X-Supplementary-Info added when it says more; when the DSN gives no
  *     diagnostic, or one without any code while the human text has one for
  *     that recipient (or, with one recipient, for the report), the human
- *     text's is used.
+ *     text's is used; with no diagnostic at all, the report's own words
+ *     when they can only be about this recipient.
+ *  5. Also recorded: the SMTP command the refusal answered (match/command.h:
+ *     from the diagnostic, else the recipient's lines of the human text,
+ *     else the first one the report names) and the software that wrote the
+ *     report (`reporter`: its own header or delivery-status fields, or the
+ *     first words of its text).
  *  4. Status: the enhanced status extracted from the diagnostic (the
  *     innermost reply: see match/extract.h) wins over the DSN Status field
  *     when both exist, because it is the reporting server's source and the

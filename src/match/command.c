@@ -150,59 +150,87 @@ static int mark(const unsigned char *t, size_t len, size_t q, unsigned char c) {
 }
 
 /* Is the line at t[q..) a final reply line "<<< NNN " (not "NNN-")? Sets
- *err when its code is 4xx or 5xx. */
-static int final_reply(const unsigned char *t, size_t len, size_t q, int *err) {
+ *cls to 4 or 5 for a refusal, else 0. */
+static int final_reply(const unsigned char *t, size_t len, size_t q, int *cls) {
   size_t e = q + 4;
   if (!mark(t, len, q, '<') || e + 3 > len) return 0;
   for (int i = 0; i < 3; i++)
     if (t[e + i] < '0' || t[e + i] > '9') return 0;
   if (e + 3 < len && t[e + 3] == '-') return 0;
-  *err = t[e] == '4' || t[e] == '5';
+  *cls = (t[e] == '4' || t[e] == '5') ? t[e] - '0' : 0;
   return 1;
 }
 
-/* A transcript: ">>> RCPT To:<a>" lines, then "<<< 550 ...". The command
-   is the last one sent before the first refusal; a refusal before any
-   command of the session (Sendmail starts one with "... while talking to
-   H:") refused the connection (its greeting). With pipelining a client
-   sends MAIL, RCPT and DATA at once and Sendmail shows only ">>> DATA"
-   followed by all the replies: a refusal that is not the last reply after
-   DATA answered a recipient (RCPT). */
+/* Reading a transcript: the refusal seen in the current block of replies,
+   and the first permanent and first temporary refusal settled so far. */
+typedef struct tscan {
+  const char *last;    /* the last command sent in this session */
+  const char *cand;    /* the first refusal of this block: its command */
+  int cand_cls;        /* 4 or 5 */
+  unsigned replies;    /* final replies since `last` was sent */
+  unsigned cand_at;    /* which of them the refusal was */
+  const char *best[2]; /* first 5xx, first 4xx */
+} tscan;
+
+/* The block of replies after a command ended: settle its refusal. With
+   pipelining a client sends MAIL, RCPT and DATA at once and Sendmail shows
+   only ">>> DATA" followed by all the replies: a refusal that is not the
+   last reply after DATA answered a recipient (RCPT). */
+static void settle(tscan *s) {
+  if (!s->cand) return;
+  const char *c = s->cand;
+  if (strcmp(c, NDR_CMD_DATA) == 0 && s->replies > s->cand_at) c = NDR_CMD_RCPT;
+  int slot = s->cand_cls == 5 ? 0 : 1;
+  if (!s->best[slot]) s->best[slot] = c;
+  s->cand = NULL;
+}
+
+/* A transcript: ">>> RCPT To:<a>" lines, then "<<< 550 ...". A refusal
+   answers the last command sent before it; one that comes after the start
+   of a session ("... while talking to H:", Sendmail) and before any
+   command refused the connection (its greeting). A permanent refusal
+   decides over a temporary one (a host that said 450 earlier, another that
+   said 550 later); otherwise the first one does. A piece of a transcript
+   with replies but neither a command nor the start of a session says
+   nothing. */
 static const char *transcript(const unsigned char *t, size_t len) {
-  const char *last = NULL, *found = NULL;
-  unsigned replies = 0, found_at = 0;
+  tscan s;
+  memset(&s, 0, sizeof s);
+  int session = 0;
   size_t p = 0;
   while (p < len) {
     size_t q = p, e;
-    int err;
+    int cls;
     while (q < len && (t[q] == ' ' || t[q] == '\t')) q++;
     if (mark(t, len, q, '>')) {
-      if (found) break;
       e = q + 4;
       const char *c = verb_at(t, len, e, &e);
       if (!c && e < len && t[e] == '.' && (e + 1 == len || blank(t[e + 1])))
         c = NDR_CMD_DATA; /* the end of the message, CRLF or not */
       if (c) {
-        last = c;
-        replies = 0;
+        settle(&s);
+        s.last = c;
+        s.replies = 0;
+        session = 1;
       }
-    } else if (final_reply(t, len, q, &err)) {
-      replies++;
-      if (err && !found) { /* nothing sent yet: the greeting refused us */
-        found = last ? last : NDR_CMD_CONNECT;
-        found_at = replies;
+    } else if (final_reply(t, len, q, &cls)) {
+      s.replies++;
+      if (cls && !s.cand && (s.last || session)) {
+        s.cand = s.last ? s.last : NDR_CMD_CONNECT;
+        s.cand_cls = cls;
+        s.cand_at = s.replies;
       }
     } else if (at(t, len, q, "... while talking to ", &e)) {
-      if (found) break; /* Sendmail: a new server, a new session */
-      last = NULL;
-      replies = 0;
+      settle(&s); /* Sendmail: a new server, a new session */
+      s.last = NULL;
+      s.replies = 0;
+      session = 1;
     }
     while (p < len && t[p] != '\n') p++;
     p++;
   }
-  if (found && strcmp(found, NDR_CMD_DATA) == 0 && replies > found_at)
-    return NDR_CMD_RCPT;
-  return found;
+  settle(&s);
+  return s.best[0] ? s.best[0] : s.best[1];
 }
 
 const char *ndr_smtp_command(const char *text, size_t len) {
