@@ -22,10 +22,13 @@
  *   qmail       "Connected to H but sender was rejected" (MAIL), "... but my
  *               name was rejected" (HELO), "... but greeting failed"
  *   Yahoo       a "[RCPT_TO]" / "[MAIL_FROM]" tag after the reply
- *   Sendmail,   a transcript: the last ">>> COMMAND" line before the first
- *   Courier     "<<< 4xx/5xx" reply (">>> ." is the end of DATA)
- * The first phrase found decides; a transcript is read only when there is
- * no phrase.
+ *   Sendmail,   a transcript: the last ">>> COMMAND" line before a
+ *   Courier     "<<< 4xx/5xx" reply (">>> ." is the end of DATA; a refusal
+ *               after "... while talking to H:" and before any command is
+ *               CONNECT); the first 5xx refusal decides, else the first 4xx
+ * A space in a phrase stands for any run of blanks and line breaks (reports
+ * wrap long lines). The first phrase found decides; a transcript is read
+ * only when there is no phrase.
  *
  * Promise: linear in len, reads only text[0..len), never allocates.
  */
