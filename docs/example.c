@@ -125,11 +125,11 @@ int main(void) {
   if (ndr_matcher_new(table, &m) != NDR_OK || !(rec = ndr_record_new()))
     goto done;
 
-  /* An SMTP line: the reply and status codes are extracted from the text. */
-  ndr_record_set_kind(rec, NDR_KIND_LINE);
+  /* An SMTP line: the reply and status codes (and the SMTP command, when
+     the line names it) are extracted from the text. */
   const char *line =
       "550 5.7.950 Message refused: recipient is under legal hold";
-  ndr_record_set_diagnostic(rec, line, strlen(line));
+  ndr_record_set_line(rec, line, strlen(line));
   printf("\n%s\n", line);
   if (!check(m, rec, "acme_legal_hold", "acme.legal_hold")) goto done;
 

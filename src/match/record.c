@@ -143,6 +143,8 @@ ndr_status ndr_record_set_line(ndr_record *r, const char *text, size_t len) {
   r->kind = NDR_KIND_LINE;
   ndr_status st = ndr_record_set_diagnostic(r, text, len);
   if (st != NDR_OK) return st;
-  const char *c = ndr_smtp_command(text, len);
+  /* only what the record keeps: a phrase past the limit is not seen */
+  const char *c = ndr_smtp_command(
+      text, len > NDR_MAX_DIAG_BYTES ? NDR_MAX_DIAG_BYTES : len);
   return c ? ndr_record_set(r, NDR_F_COMMAND, c, strlen(c)) : NDR_OK;
 }
