@@ -9,8 +9,10 @@
  * Per record: one Aho-Corasick pass over the text marks the literals it
  * contains; the status and reply indexes and the literal hits select the
  * candidate rules; only those are evaluated, in evaluation order, and the
- * first whose condition holds (and whose pack applies) decides. A PCRE2
- * match or depth limit hit counts as a warning and a no-match.
+ * first whose condition holds (and whose pack applies) decides. A regex on
+ * the text that the table split into its top-level alternatives runs only
+ * the branches whose literals the same pass found. A PCRE2 match or depth
+ * limit hit counts as a warning and a no-match (of that branch, when split).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +114,63 @@ static int hit(const ndr_matcher *m, uint32_t atom) {
   return (int)((m->hits[atom / 64] >> (atom % 64)) & 1u);
 }
 
+static int any_hit(const ndr_matcher *m, const uint32_t *atoms, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (hit(m, atoms[i])) return 1;
+  return 0;
+}
+
+/* One PCRE2 match of code on f: 1 match, 0 no match or a limit hit. */
+static int run_regex(ndr_matcher *m, const pcre2_code *code, int jit,
+                     const ndr_buf *f) {
+  /* the JIT's own entry skips the interpreter's option checks */
+  int rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                                 m->md, m->mctx)
+               : pcre2_match(code, (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                             m->md, m->mctx);
+  if (rc >= 0) return 1;
+  if (rc != PCRE2_ERROR_NOMATCH) m->limit_hits++;
+  return 0;
+}
+
+/*
+ * Regex re of the table on f, whole or (on the text, when it was split)
+ * branch by branch: a branch none of whose literals was found cannot match
+ * and is skipped. Without span, the first branch that matches decides;
+ * with it, *so and *eo receive the whole regex's leftmost match: the
+ * earliest start, at equal starts the earlier branch.
+ */
+static int match_regex(ndr_matcher *m, uint32_t re, const ndr_buf *f, int split,
+                       int span, size_t *so, size_t *eo) {
+  const ndr_table *t = m->t;
+  if (!split || !t->re_br_n[re]) {
+    if (!run_regex(m, t->re[re], t->re_jit[re], f)) return 0;
+    if (span) {
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+      *so = ov[0];
+      *eo = ov[1];
+    }
+    return 1;
+  }
+  int found = 0;
+  uint32_t b = t->re_br_off[re], last = b + t->re_br_n[re];
+  for (; b < last; b++) {
+    if (t->br_atoms_n[b] &&
+        !any_hit(m, t->atom_list + t->br_atoms_off[b], t->br_atoms_n[b]))
+      continue;
+    if (!run_regex(m, t->br_re[b], t->br_jit[b], f)) continue;
+    if (!span) return 1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    if (!found || ov[0] < *so) {
+      *so = ov[0];
+      *eo = ov[1];
+    }
+    found = 1;
+    if (*so == 0) break; /* no later branch can start earlier */
+  }
+  return found;
+}
+
 static uint32_t provider_of(ndr_matcher *m);
 
 /* Evaluate node n; with ev set, record evidence for a true result. */
@@ -179,29 +238,16 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     return 1;
   }
   case NDR_OP_REGEX: {
-    if (!m->naive && x->field == NDR_F_TEXT && t->re_atoms_n[n]) {
-      int any = 0;
-      for (uint32_t i = 0; i < t->re_atoms_n[n] && !any; i++)
-        any = hit(m, t->atom_list[t->re_atoms_off[n] + i]);
-      if (!any) return 0;
-    }
+    int on_text = !m->naive && x->field == NDR_F_TEXT;
+    if (on_text && t->re_atoms_n[n] &&
+        !any_hit(m, t->atom_list + t->re_atoms_off[n], t->re_atoms_n[n]))
+      return 0;
     const ndr_buf *f = &r->f[x->field];
     if (f->len == 0 && t->re_minlen[x->a] > 0) return 0;
-    /* the JIT's own entry skips the interpreter's option checks */
-    int rc = t->re_jit[x->a]
-                 ? pcre2_jit_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f),
-                                   f->len, 0, 0, m->md, m->mctx)
-                 : pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len,
-                               0, 0, m->md, m->mctx);
-    if (rc >= 0) {
-      if (ev) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-        add_ev(m, n, x->field == NDR_F_TEXT ? ov[0] : SIZE_MAX, ov[1] - ov[0]);
-      }
-      return 1;
-    }
-    if (rc != PCRE2_ERROR_NOMATCH) m->limit_hits++;
-    return 0;
+    size_t so = 0, eo = 0;
+    if (!match_regex(m, x->a, f, on_text, ev, &so, &eo)) return 0;
+    if (ev) add_ev(m, n, x->field == NDR_F_TEXT ? so : SIZE_MAX, eo - so);
+    return 1;
   }
   case NDR_OP_EQUALS: {
     const ndr_buf *f = &r->f[x->field];

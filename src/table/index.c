@@ -46,6 +46,13 @@ void ndr_table_free(ndr_table *t) {
   for (size_t i = 0; t->re && i < t->ir.n_regexes; i++)
     pcre2_code_free(t->re[i]);
   free(t->re);
+  for (size_t i = 0; t->br_re && i < t->n_br; i++) pcre2_code_free(t->br_re[i]);
+  free(t->br_re);
+  free(t->br_jit);
+  free(t->br_atoms_off);
+  free(t->br_atoms_n);
+  free(t->re_br_off);
+  free(t->re_br_n);
   free(t->re_atoms_off);
   free(t->re_atoms_n);
   free(t->atom_list);
@@ -450,6 +457,111 @@ static int add_atom_list(ndr_table *t, size_t *n, size_t *cap, uint32_t id) {
   return 0;
 }
 
+/* Record the full length of literal id (atom_len grows as ids come). */
+static int set_atom_len(uint32_t **atom_len, size_t *cap, int32_t id,
+                        size_t len) {
+  if ((size_t)id >= *cap) {
+    size_t c2 = *cap ? *cap * 2 : 64;
+    while (c2 <= (size_t)id) c2 *= 2;
+    uint32_t *l2 = realloc(*atom_len, c2 * sizeof *l2);
+    if (!l2) return -1;
+    *atom_len = l2;
+    *cap = c2;
+  }
+  (*atom_len)[id] = (uint32_t)len;
+  return 0;
+}
+
+/* Add a regex's literals (atoms) to the automaton and to atom_list;
+ *n receives how many. */
+static int add_regex_atoms(ndr_table *t, ndr_ac_builder *acb, const char *pat,
+                           size_t len, uint32_t flags, size_t *al_n,
+                           size_t *al_cap, uint32_t **atom_len, size_t *len_cap,
+                           uint32_t *n) {
+  ndr_atoms at = {0};
+  if (ndr_regex_atoms(pat, len, flags, &at) < 0) return -1;
+  for (size_t k = 0; k < at.n; k++) {
+    int32_t id = ndr_ac_add(
+        acb, at.atom[k], at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
+    if (id < 0 || add_atom_list(t, al_n, al_cap, (uint32_t)id) < 0 ||
+        set_atom_len(atom_len, len_cap, id, at.len[k]) < 0) {
+      ndr_atoms_free(&at);
+      return -1;
+    }
+  }
+  *n = (uint32_t)at.n;
+  ndr_atoms_free(&at);
+  return 0;
+}
+
+/*
+ * Split the regexes tested on the text into their top-level branches
+ * (ndr_regex_branches) when that lets the matcher skip some: at least one
+ * branch has literals of its own. A branch that fails to compile leaves its
+ * regex whole.
+ */
+static int split_regexes(ndr_table *t, const uint8_t *on_text,
+                         ndr_ac_builder *acb, size_t *al_n, size_t *al_cap,
+                         uint32_t **atom_len, size_t *len_cap) {
+  const ndr_ir *ir = &t->ir;
+  size_t nx = ir->n_regexes ? ir->n_regexes : 1, cap = 0;
+  size_t start[NDR_MAX_REGEX_BRANCHES], end[NDR_MAX_REGEX_BRANCHES];
+  t->re_br_off = calloc(nx, sizeof *t->re_br_off);
+  t->re_br_n = calloc(nx, sizeof *t->re_br_n);
+  if (!t->re_br_off || !t->re_br_n) return -1;
+  for (size_t i = 0; i < ir->n_regexes; i++) {
+    if (!on_text[i]) continue;
+    const ndr_ir_regex *rx = &ir->regexes[i];
+    const char *pat = ndr_ir_str(ir, rx->pattern);
+    size_t nb = ndr_regex_branches(pat, strlen(pat), rx->flags, start, end,
+                                   NDR_MAX_REGEX_BRANCHES);
+    if (nb == 0) continue;
+    if (t->n_br + nb > cap) {
+      size_t c2 = cap ? cap * 2 : 256;
+      while (c2 < t->n_br + nb) c2 *= 2;
+      pcre2_code **r2 = realloc(t->br_re, c2 * sizeof *r2);
+      if (r2) t->br_re = r2;
+      uint8_t *j2 = realloc(t->br_jit, c2);
+      if (j2) t->br_jit = j2;
+      uint32_t *o2 = realloc(t->br_atoms_off, c2 * sizeof *o2);
+      if (o2) t->br_atoms_off = o2;
+      uint32_t *n2 = realloc(t->br_atoms_n, c2 * sizeof *n2);
+      if (n2) t->br_atoms_n = n2;
+      if (!r2 || !j2 || !o2 || !n2) return -1;
+      cap = c2;
+    }
+    size_t first = t->n_br, with_atoms = 0;
+    int ok = 1;
+    for (size_t b = 0; b < nb && ok; b++) {
+      int ec;
+      PCRE2_SIZE eo;
+      pcre2_code *code =
+          pcre2_compile((PCRE2_SPTR)pat + start[b], end[b] - start[b],
+                        ndr_pcre2_options(rx->flags), &ec, &eo, NULL);
+      if (!code) {
+        ok = 0;
+        break;
+      }
+      size_t k = t->n_br++;
+      t->br_re[k] = code;
+      t->br_jit[k] = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+      t->br_atoms_off[k] = (uint32_t)*al_n;
+      if (add_regex_atoms(t, acb, pat + start[b], end[b] - start[b], rx->flags,
+                          al_n, al_cap, atom_len, len_cap,
+                          &t->br_atoms_n[k]) < 0)
+        return -1;
+      with_atoms += t->br_atoms_n[k] != 0;
+    }
+    if (!ok || with_atoms == 0) { /* keep the regex whole */
+      while (t->n_br > first) pcre2_code_free(t->br_re[--t->n_br]);
+      continue;
+    }
+    t->re_br_off[i] = (uint32_t)first;
+    t->re_br_n[i] = (uint32_t)nb;
+  }
+  return 0;
+}
+
 ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   *out = NULL;
   const char *v = ndr_ir_validate(ir);
@@ -468,6 +580,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   uint32_t *atom_len = NULL;
   req *reqs = NULL;
   ndr_ac_builder *acb = NULL;
+  uint8_t *on_text = NULL; /* per regex: some node tests it on the text */
 
   /* regexes */
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
@@ -523,8 +636,9 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
   t->node_exact = calloc(nn ? nn : 1, 1);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
+  on_text = calloc(ir->n_regexes ? ir->n_regexes : 1, 1);
   if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
-      !t->node_exact || !t->node_desc)
+      !t->node_exact || !t->node_desc || !on_text)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -546,47 +660,21 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       t->node_exact[i] = sl <= NDR_AC_WINDOW;
       t->re_atoms_off[i] = (uint32_t)al_n;
       t->re_atoms_n[i] = 1;
-      if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) goto fail;
-      if ((size_t)id >= len_cap) {
-        size_t c2 = len_cap ? len_cap * 2 : 64;
-        while (c2 <= (size_t)id) c2 *= 2;
-        uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
-        if (!l2) goto fail;
-        atom_len = l2;
-        len_cap = c2;
-      }
-      atom_len[id] = (uint32_t)strlen(s);
+      if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0 ||
+          set_atom_len(&atom_len, &len_cap, id, sl) < 0)
+        goto fail;
     } else if (x->op == NDR_OP_REGEX) {
       const ndr_ir_regex *r = &ir->regexes[x->a];
       const char *pat = ndr_ir_str(ir, r->pattern);
-      ndr_atoms at = {0};
-      if (ndr_regex_atoms(pat, strlen(pat), r->flags, &at) < 0) goto fail;
+      on_text[x->a] = 1;
       t->re_atoms_off[i] = (uint32_t)al_n;
-      for (size_t k = 0; k < at.n; k++) {
-        int32_t id =
-            ndr_ac_add(acb, at.atom[k],
-                       at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
-        if (id < 0 || add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) {
-          ndr_atoms_free(&at);
-          goto fail;
-        }
-        if ((size_t)id >= len_cap) {
-          size_t c2 = len_cap ? len_cap * 2 : 64;
-          while (c2 <= (size_t)id) c2 *= 2;
-          uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
-          if (!l2) {
-            ndr_atoms_free(&at);
-            goto fail;
-          }
-          atom_len = l2;
-          len_cap = c2;
-        }
-        atom_len[id] = (uint32_t)at.len[k];
-      }
-      t->re_atoms_n[i] = (uint32_t)at.n;
-      ndr_atoms_free(&at);
+      if (add_regex_atoms(t, acb, pat, strlen(pat), r->flags, &al_n, &al_cap,
+                          &atom_len, &len_cap, &t->re_atoms_n[i]) < 0)
+        goto fail;
     }
   }
+  if (split_regexes(t, on_text, acb, &al_n, &al_cap, &atom_len, &len_cap) < 0)
+    goto fail;
   t->ac = ndr_ac_build(acb);
   if (!t->ac) goto fail;
   t->n_atoms = ndr_ac_count(t->ac);
@@ -737,12 +825,14 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
 
   free(reqs);
   free(atom_len);
+  free(on_text);
   ndr_ac_builder_free(acb);
   *out = t;
   return NDR_OK;
 fail:
   free(reqs);
   free(atom_len);
+  free(on_text);
   ndr_ac_builder_free(acb);
   ndr_table_free(t);
   return st;

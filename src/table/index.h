@@ -56,6 +56,19 @@ struct ndr_table {
   uint32_t *re_minlen; /* per regex: PCRE2's minimum match length */
   uint8_t *re_jit;     /* per regex: compiled by the JIT */
   /*
+   * A regex tested on the text whose top-level alternatives have literals
+   * of their own is also compiled branch by branch (ndr_regex_branches):
+   * the matcher runs only the branches one of whose literals was found (and
+   * those without any), and takes the leftmost match, as the whole regex
+   * would.
+   */
+  uint32_t *re_br_off, *re_br_n; /* per regex: its branches; n 0: unsplit */
+  pcre2_code **br_re;            /* per branch */
+  uint8_t *br_jit;
+  uint32_t *br_atoms_off, *br_atoms_n; /* per branch: its literals, in
+                                          atom_list; n 0: always run */
+  size_t n_br;
+  /*
    * A big `or` of phrases (a pack's applies, a list of wordings) would test
    * its phrases one by one; instead, per such node, the set of their
    * literals: when none was found in the text, every one of those phrases
