@@ -172,6 +172,43 @@ static int match_regex(ndr_matcher *m, uint32_t re, const ndr_buf *f, int split,
 }
 
 static uint32_t provider_of(ndr_matcher *m);
+static int eval(ndr_matcher *m, uint32_t n, int ev);
+
+/*
+ * What node n is when that costs no evaluation: 0 when a literal it needs
+ * was not found, 1 for a status test that holds (without evidence wanted),
+ * -1 when it must be evaluated. Saves a call per child of the big `or`s of
+ * the packs' `applies when`.
+ */
+static int quick(const ndr_matcher *m, uint32_t n, int ev) {
+  const ndr_table *t = m->t;
+  if (m->naive) return -1;
+  if (t->re_atoms_n[n] &&
+      !any_hit(m, t->atom_list + t->re_atoms_off[n], t->re_atoms_n[n]))
+    return 0;
+  const ndr_ir_node *x = &t->ir.nodes[n];
+  if (x->op == NDR_OP_STATUS) {
+    uint32_t k = ndr_record_status_key(m->rec);
+    if (k < x->a || k > x->b) return 0;
+    return ev ? -1 : 1;
+  }
+  return -1;
+}
+
+/* Some of kids[0..n) holds (the first that does gives the evidence). */
+static int eval_any(ndr_matcher *m, const uint32_t *kids, uint32_t n, int ev) {
+  for (uint32_t i = 0; i < n; i++) {
+    int q = quick(m, kids[i], ev);
+    if (q >= 0) {
+      if (q) return 1;
+      continue;
+    }
+    size_t mark = m->n_ev;
+    if (eval(m, kids[i], ev)) return 1;
+    m->n_ev = mark;
+  }
+  return 0;
+}
 
 /* Evaluate node n; with ev set, record evidence for a true result. */
 static int eval(ndr_matcher *m, uint32_t n, int ev) {
@@ -183,27 +220,26 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   case NDR_OP_TRUE:
     return 1;
   case NDR_OP_AND:
-    for (uint32_t i = 0; i < x->b; i++)
-      if (!eval(m, ir->kids[x->a + i], ev)) return 0;
-    return 1;
-  case NDR_OP_OR: {
-    /* when none of its phrases' literals was found, skip those phrases */
-    int skip = 0;
-    if (!m->naive && t->or_mask[n] != NDR_NONE) {
-      const uint64_t *mask =
-          t->or_masks + (size_t)t->or_mask[n] * t->atom_words;
-      skip = 1;
-      for (size_t w = 0; w < t->atom_words && skip; w++)
-        skip = !(m->hits[w] & mask[w]);
-    }
     for (uint32_t i = 0; i < x->b; i++) {
       uint32_t kid = ir->kids[x->a + i];
-      if (skip && t->by_mask[kid]) continue;
-      size_t mark = m->n_ev;
-      if (eval(m, kid, ev)) return 1;
-      m->n_ev = mark;
+      int q = quick(m, kid, ev);
+      if (q == 0 || (q < 0 && !eval(m, kid, ev))) return 0;
     }
-    return 0;
+    return 1;
+  case NDR_OP_OR: {
+    /* its phrases decided by their literal: one found makes it true; none
+       found leaves only the other children to evaluate */
+    if (!m->naive && t->or_mask[n] != NDR_NONE) {
+      uint32_t k = t->or_mask[n];
+      const uint64_t *mask = t->or_masks + (size_t)k * t->atom_words;
+      int found = 0;
+      for (size_t w = 0; w < t->atom_words && !found; w++)
+        found = (m->hits[w] & mask[w]) != 0;
+      if (found && !ev) return 1;
+      if (!found)
+        return eval_any(m, t->or_rest + t->or_rest_off[k], t->or_rest_n[k], ev);
+    }
+    return eval_any(m, ir->kids + x->a, x->b, ev);
   }
   case NDR_OP_NOT: {
     size_t mark = m->n_ev;

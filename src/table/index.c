@@ -73,6 +73,9 @@ void ndr_table_free(ndr_table *t) {
   free(t->re_jit);
   free(t->or_mask);
   free(t->or_masks);
+  free(t->or_rest_off);
+  free(t->or_rest_n);
+  free(t->or_rest);
   free(t->by_mask);
   for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
     ndr_pack_req *q = &t->pack_req[p];
@@ -685,7 +688,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->by_mask = calloc(nn ? nn : 1, 1);
   if (!t->or_mask || !t->by_mask) goto fail;
   {
-    size_t n_masks = 0;
+    size_t n_masks = 0, n_rest = 0;
     for (size_t i = 0; i < nn; i++) {
       const ndr_ir_node *x = &ir->nodes[i];
       t->by_mask[i] = x->op == NDR_OP_PHRASE && x->field == NDR_F_TEXT &&
@@ -703,12 +706,26 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
           realloc(t->or_masks, (n_masks + 1) * t->atom_words * sizeof *mm);
       if (!mm) goto fail;
       t->or_masks = mm;
+      uint32_t *ro = realloc(t->or_rest_off, (n_masks + 1) * sizeof *ro);
+      if (!ro) goto fail;
+      t->or_rest_off = ro;
+      uint32_t *rn = realloc(t->or_rest_n, (n_masks + 1) * sizeof *rn);
+      if (!rn) goto fail;
+      t->or_rest_n = rn;
+      uint32_t *rest =
+          realloc(t->or_rest, (n_rest + x->b - covered) * sizeof *rest);
+      if (!rest && x->b > covered) goto fail;
+      if (rest) t->or_rest = rest;
+      ro[n_masks] = (uint32_t)n_rest;
+      rn[n_masks] = x->b - covered;
       uint64_t *mask = mm + n_masks * t->atom_words;
       memset(mask, 0, t->atom_words * sizeof *mask);
       for (uint32_t k = 0; k < x->b; k++) {
         uint32_t kid = ir->kids[x->a + k];
         if (t->by_mask[kid])
           mask[t->node_atom[kid] / 64] |= 1ull << (t->node_atom[kid] % 64);
+        else
+          t->or_rest[n_rest++] = kid;
       }
       t->or_mask[i] = (uint32_t)n_masks++;
     }

@@ -72,11 +72,15 @@ struct ndr_table {
    * A big `or` of phrases (a pack's applies, a list of wordings) would test
    * its phrases one by one; instead, per such node, the set of their
    * literals: when none was found in the text, every one of those phrases
-   * is false at once and only the other children are evaluated.
+   * is false at once and only the other children (or_rest) are evaluated;
+   * when one was, the `or` holds (unless evidence is wanted: then its
+   * children are evaluated in order, so that the first true one is shown).
    */
   uint32_t *or_mask;  /* per node: index of its mask, or NDR_NONE */
   uint64_t *or_masks; /* atom_words per mask */
-  uint8_t *by_mask;   /* per node: a phrase decided by its literal alone */
+  uint32_t *or_rest_off, *or_rest_n; /* per mask: the other children, */
+  uint32_t *or_rest;                 /* in order */
+  uint8_t *by_mask; /* per node: a phrase decided by its literal alone */
   /*
    * A fourth requirement mixes kinds: `status 5.7.515 or text "..."` needs
    * the status OR the literal, which none of the three indexes above can
