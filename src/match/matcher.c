@@ -353,39 +353,35 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
       size_t a = t->n_atoms + f;
       m->hits[a / 64] |= 1ull << (a % 64);
     }
-  const uint64_t *st =
-      ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(r));
-  const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, (uint32_t)r->reply);
-  memcpy(m->cand, t->text_any, t->words * sizeof *m->cand);
+  /*
+   * Candidates: the rules that need no literal or one that was found, and
+   * whose status, reply and mixed requirements admit the record. One pass
+   * over the literals found collects both literal-indexed sets.
+   */
+  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
+  const size_t nw = t->words;
+  const uint64_t *st = ndr_keyindex_lookup(t, &t->status, skey);
+  const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, rkey);
+  const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
+  const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
+  uint64_t *restrict cand = m->cand, *restrict mix = m->scratch_bits;
+  for (size_t k = 0; k < nw; k++) {
+    cand[k] = t->text_any[k];
+    mix[k] = t->mixed_none[k] | ms[k] | mr[k];
+  }
   for (size_t w = 0; w < t->atom_words; w++) {
     uint64_t bits = m->hits[w];
     while (bits) {
       size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
       bits &= bits - 1;
-      const uint64_t *row = t->atom_rules + a * t->words;
-      for (size_t k = 0; k < t->words; k++) m->cand[k] |= row[k];
-    }
-  }
-  for (size_t k = 0; k < t->words; k++) m->cand[k] &= st[k] & rp[k];
-  /* the mixed requirement: some status, reply or literal alternative */
-  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
-  {
-    const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
-    const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
-    uint64_t *mix = m->scratch_bits;
-    for (size_t k = 0; k < t->words; k++)
-      mix[k] = t->mixed_none[k] | ms[k] | mr[k];
-    for (size_t w = 0; w < t->atom_words; w++) {
-      uint64_t bits = m->hits[w];
-      while (bits) {
-        size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
-        bits &= bits - 1;
-        const uint64_t *row = t->mixed_atom + a * t->words;
-        for (size_t k = 0; k < t->words; k++) mix[k] |= row[k];
+      const uint64_t *ra = t->atom_rules + a * nw, *rm = t->mixed_atom + a * nw;
+      for (size_t k = 0; k < nw; k++) {
+        cand[k] |= ra[k];
+        mix[k] |= rm[k];
       }
     }
-    for (size_t k = 0; k < t->words; k++) m->cand[k] &= mix[k];
   }
+  for (size_t k = 0; k < nw; k++) cand[k] &= st[k] & rp[k] & mix[k];
   /* packs whose `applies when` cannot hold drop out with all their rules */
   for (size_t p = 0; p < t->ir.n_packs; p++) {
     const ndr_pack_req *q = &t->pack_req[p];

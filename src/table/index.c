@@ -363,16 +363,18 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The number of bounds <= key. Branch-free: the halving steps compile to
+   conditional moves, as the keys of successive records are unpredictable. */
 static size_t key_row(const ndr_keyindex *k, uint32_t key) {
-  size_t lo = 0, hi = k->n; /* number of bounds <= key */
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (k->bounds[mid] <= key)
-      lo = mid + 1;
-    else
-      hi = mid;
+  const uint32_t *base = k->bounds;
+  size_t n = k->n;
+  if (n == 0) return 0;
+  while (n > 1) {
+    size_t half = n / 2;
+    base = base[half] <= key ? base + half : base;
+    n -= half;
   }
-  return lo;
+  return (size_t)(base - k->bounds) + (*base <= key);
 }
 
 const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
