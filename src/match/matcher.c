@@ -28,6 +28,7 @@ struct ndr_matcher {
   uint64_t *hits;         /* atom bits */
   uint64_t *cand;         /* rule bits */
   uint64_t *scratch_bits; /* rule bits */
+  uint64_t *pack_ok;      /* pack bits: the packs that may apply */
   uint8_t *pack_state;    /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
@@ -52,11 +53,12 @@ ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
   m->hits = calloc(t->atom_words, sizeof *m->hits);
   m->cand = calloc(t->words, sizeof *m->cand);
   m->scratch_bits = calloc(t->words, sizeof *m->scratch_bits);
+  m->pack_ok = calloc(t->pack_gate.words, sizeof *m->pack_ok);
   m->pack_state = calloc(t->ir.n_packs ? t->ir.n_packs : 1, 1);
   m->md = pcre2_match_data_create(16, NULL);
   m->mctx = pcre2_match_context_create(NULL);
-  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_state || !m->md ||
-      !m->mctx) {
+  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_ok ||
+      !m->pack_state || !m->md || !m->mctx) {
     ndr_matcher_free(m);
     return NDR_ERR_NOMEM;
   }
@@ -72,6 +74,7 @@ void ndr_matcher_free(ndr_matcher *m) {
   free(m->hits);
   free(m->cand);
   free(m->scratch_bits);
+  free(m->pack_ok);
   free(m->pack_state);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mctx);
@@ -355,50 +358,51 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
     }
   /*
    * Candidates: the rules that need no literal or one that was found, and
-   * whose status, reply and mixed requirements admit the record. One pass
-   * over the literals found collects both literal-indexed sets.
+   * whose status, reply and mixed requirements admit the record, in packs
+   * whose `applies when` may hold. One pass over the literals found
+   * collects the three literal-indexed sets.
    */
   uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
-  const size_t nw = t->words;
-  const uint64_t *st = ndr_keyindex_lookup(t, &t->status, skey);
-  const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, rkey);
-  const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
-  const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
+  const size_t nw = t->words, pw = t->pack_gate.words;
+  const ndr_mixindex *mx = &t->mixed, *pg = &t->pack_gate;
+  const uint64_t *st = ndr_keyindex_lookup(&t->status, skey);
+  const uint64_t *rp = ndr_keyindex_lookup(&t->reply, rkey);
+  const uint64_t *ms = ndr_keyindex_lookup(&mx->status, skey);
+  const uint64_t *mr = ndr_keyindex_lookup(&mx->reply, rkey);
+  const uint64_t *ps = ndr_keyindex_lookup(&pg->status, skey);
+  const uint64_t *pr = ndr_keyindex_lookup(&pg->reply, rkey);
   uint64_t *restrict cand = m->cand, *restrict mix = m->scratch_bits;
+  uint64_t *restrict ok = m->pack_ok;
   for (size_t k = 0; k < nw; k++) {
     cand[k] = t->text_any[k];
-    mix[k] = t->mixed_none[k] | ms[k] | mr[k];
+    mix[k] = mx->none[k] | ms[k] | mr[k];
   }
+  for (size_t k = 0; k < pw; k++) ok[k] = pg->none[k] | ps[k] | pr[k];
   for (size_t w = 0; w < t->atom_words; w++) {
     uint64_t bits = m->hits[w];
     while (bits) {
       size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
       bits &= bits - 1;
-      const uint64_t *ra = t->atom_rules + a * nw, *rm = t->mixed_atom + a * nw;
+      const uint64_t *ra = t->atom_rules + a * nw, *rm = mx->atom + a * nw;
       for (size_t k = 0; k < nw; k++) {
         cand[k] |= ra[k];
         mix[k] |= rm[k];
       }
+      const uint64_t *rg = pg->atom + a * pw;
+      for (size_t k = 0; k < pw; k++) ok[k] |= rg[k];
     }
   }
   for (size_t k = 0; k < nw; k++) cand[k] &= st[k] & rp[k] & mix[k];
   /* packs whose `applies when` cannot hold drop out with all their rules */
-  for (size_t p = 0; p < t->ir.n_packs; p++) {
-    const ndr_pack_req *q = &t->pack_req[p];
-    if (!q->gated) continue;
-    int ok = 0;
-    for (size_t w = 0; w < t->atom_words && !ok; w++)
-      ok = (m->hits[w] & q->atom_mask[w]) != 0;
-    for (size_t i = 0; i < q->n && !ok; i++) {
-      if (q->ty[i] == NDR_ALT_STATUS)
-        ok = skey >= q->lo[i] && skey <= q->hi[i];
-      else
-        ok = rkey >= q->lo[i] && rkey <= q->hi[i];
-    }
-    if (!ok) {
+  for (size_t w = 0; w < pw; w++) {
+    uint64_t out = ~ok[w];
+    while (out) {
+      size_t p = w * 64 + (size_t)__builtin_ctzll(out);
+      out &= out - 1;
+      if (p >= t->ir.n_packs) break;
       m->pack_state[p] = 2;
-      const uint64_t *row = t->pack_rules + p * t->words;
-      for (size_t k = 0; k < t->words; k++) m->cand[k] &= ~row[k];
+      const uint64_t *row = t->pack_rules + p * nw;
+      for (size_t k = 0; k < nw; k++) cand[k] &= ~row[k];
     }
   }
 }

@@ -41,6 +41,15 @@ unsigned ndr_table_category_count(const ndr_table *t) {
   return t ? (unsigned)t->ir.n_categories : 0;
 }
 
+static void mixindex_free(ndr_mixindex *x) {
+  free(x->none);
+  free(x->status.bounds);
+  free(x->status.bits);
+  free(x->reply.bounds);
+  free(x->reply.bits);
+  free(x->atom);
+}
+
 void ndr_table_free(ndr_table *t) {
   if (!t) return;
   for (size_t i = 0; t->re && i < t->ir.n_regexes; i++)
@@ -77,20 +86,8 @@ void ndr_table_free(ndr_table *t) {
   free(t->or_rest_n);
   free(t->or_rest);
   free(t->by_mask);
-  for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
-    ndr_pack_req *q = &t->pack_req[p];
-    free(q->atom_mask);
-    free(q->ty);
-    free(q->lo);
-    free(q->hi);
-  }
-  free(t->mixed_none);
-  free(t->mixed_status.bounds);
-  free(t->mixed_status.bits);
-  free(t->mixed_reply.bounds);
-  free(t->mixed_reply.bits);
-  free(t->mixed_atom);
-  free(t->pack_req);
+  mixindex_free(&t->mixed);
+  mixindex_free(&t->pack_gate);
   free(t->pack_rules);
   ndr_ir_release(&t->ir);
   free(t);
@@ -377,15 +374,15 @@ static size_t key_row(const ndr_keyindex *k, uint32_t key) {
   return (size_t)(base - k->bounds) + (*base <= key);
 }
 
-const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
-                                    uint32_t key);
-const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
-                                    uint32_t key) {
-  return k->bits + key_row(k, key) * t->words;
+const uint64_t *ndr_keyindex_lookup(const ndr_keyindex *k, uint32_t key) {
+  return k->bits + key_row(k, key) * k->words;
 }
 
-static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
-  size_t nr = t->ir.n_rules, total = 0;
+/* The key index of nr items (words per item set) from their requirements. */
+static int build_keyindex(ndr_keyindex *k, const req *reqs, size_t nr,
+                          size_t words) {
+  size_t total = 0;
+  k->words = words;
   for (size_t r = 0; r < nr; r++)
     if (!reqs[r].any) total += reqs[r].n;
   uint32_t *pts = malloc((2 * total + 1) * sizeof *pts);
@@ -403,21 +400,53 @@ static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
     if (u == 0 || pts[u - 1] != pts[i]) pts[u++] = pts[i];
   k->bounds = pts;
   k->n = u;
-  k->bits = calloc((u + 1) * t->words, sizeof *k->bits);
+  k->bits = calloc((u + 1) * words, sizeof *k->bits);
   if (!k->bits) return -1;
   for (size_t r = 0; r < nr; r++) {
     uint64_t bit = 1ull << (r % 64);
     size_t w = r / 64;
     if (reqs[r].any) {
-      for (size_t row = 0; row <= u; row++) k->bits[row * t->words + w] |= bit;
+      for (size_t row = 0; row <= u; row++) k->bits[row * words + w] |= bit;
       continue;
     }
     for (size_t i = 0; i < reqs[r].n; i++) {
       size_t a = key_row(k, reqs[r].lo[i]), b = key_row(k, reqs[r].hi[i]);
-      for (size_t row = a; row <= b; row++) k->bits[row * t->words + w] |= bit;
+      for (size_t row = a; row <= b; row++) k->bits[row * words + w] |= bit;
     }
   }
   return 0;
+}
+
+/* The mixed index of n items (words per item set) from their requirements
+   of every kind. */
+static int build_mixindex(const ndr_table *t, ndr_mixindex *x, const req *q,
+                          size_t n, size_t words) {
+  req *ms = calloc(n ? n : 1, sizeof *ms), *mr = calloc(n ? n : 1, sizeof *mr);
+  x->words = words;
+  x->none = calloc(words, sizeof *x->none);
+  x->atom = calloc(t->n_hits * words, sizeof *x->atom);
+  int bad = !ms || !mr || !x->none || !x->atom;
+  for (size_t r = 0; r < n && !bad; r++) {
+    uint64_t bit = 1ull << (r % 64);
+    if (q[r].any) x->none[r / 64] |= bit;
+    for (size_t i = 0; i < q[r].n && !bad; i++) {
+      if (q[r].ty[i] == NDR_ALT_STATUS)
+        bad = req_add(&ms[r], NDR_ALT_STATUS, q[r].lo[i], q[r].hi[i]) < 0;
+      else if (q[r].ty[i] == NDR_ALT_REPLY)
+        bad = req_add(&mr[r], NDR_ALT_REPLY, q[r].lo[i], q[r].hi[i]) < 0;
+      else
+        x->atom[q[r].lo[i] * words + r / 64] |= bit;
+    }
+  }
+  if (!bad) bad = build_keyindex(&x->status, ms, n, words) < 0;
+  if (!bad) bad = build_keyindex(&x->reply, mr, n, words) < 0;
+  for (size_t r = 0; ms && mr && r < n; r++) {
+    req_free(&ms[r]);
+    req_free(&mr[r]);
+  }
+  free(ms);
+  free(mr);
+  return bad ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -761,84 +790,40 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     for (size_t r = 0; r < nr; r++)
       if (derive(t, ir->rules[r].cond, 1u << what, &reqs[r], atom_len, 0) < 0)
         goto fail;
-    int rc = build_keyindex(t, what == NDR_ALT_STATUS ? &t->status : &t->reply,
-                            reqs);
+    int rc = build_keyindex(what == NDR_ALT_STATUS ? &t->status : &t->reply,
+                            reqs, nr, t->words);
     for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
     if (rc < 0) goto fail;
   }
   for (size_t p = 0; p < ir->n_packs; p++)
     if (ir->packs[p].tier == NDR_TIER_PROVIDER) t->provider_packs++;
 
-  /* packs: a pack whose `applies when` cannot hold takes its rules out */
-  t->pack_req = calloc(ir->n_packs ? ir->n_packs : 1, sizeof *t->pack_req);
-  t->pack_rules =
-      calloc((ir->n_packs ? ir->n_packs : 1) * t->words, sizeof *t->pack_rules);
-  if (!t->pack_req || !t->pack_rules) goto fail;
-  for (size_t r = 0; r < nr; r++)
-    t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
-  for (size_t p = 0; p < ir->n_packs; p++) {
-    uint32_t a = ir->packs[p].applies;
-    if (a == NDR_NONE) continue;
-    req q;
-    if (derive(t, a, ALT_ALL, &q, atom_len, 0) < 0) goto fail;
-    ndr_pack_req *pq = &t->pack_req[p];
-    pq->gated = !q.any;
-    pq->atom_mask = calloc(t->atom_words, sizeof *pq->atom_mask);
-    if (!pq->atom_mask) {
-      req_free(&q);
-      goto fail;
-    }
-    /* literal alternatives go to the mask; status and reply ones stay listed */
-    size_t k = 0;
-    for (size_t i = 0; i < q.n; i++) {
-      if (q.ty[i] == NDR_ALT_ATOM) {
-        pq->atom_mask[q.lo[i] / 64] |= 1ull << (q.lo[i] % 64);
-        continue;
-      }
-      q.ty[k] = q.ty[i];
-      q.lo[k] = q.lo[i];
-      q.hi[k] = q.hi[i];
-      k++;
-    }
-    pq->ty = q.ty;
-    pq->lo = q.lo;
-    pq->hi = q.hi;
-    pq->n = k;
-  }
-
   /* the mixed requirement of every rule */
   {
-    req *ms = calloc(nr ? nr : 1, sizeof *ms),
-        *mr = calloc(nr ? nr : 1, sizeof *mr);
-    t->mixed_none = calloc(t->words, sizeof *t->mixed_none);
-    t->mixed_atom = calloc(t->n_hits * t->words, sizeof *t->mixed_atom);
-    int bad = !ms || !mr || !t->mixed_none || !t->mixed_atom;
-    for (size_t r = 0; r < nr && !bad; r++) {
-      req q;
-      if (derive(t, ir->rules[r].cond, ALT_ALL, &q, atom_len, 0) < 0) {
-        bad = 1;
-        break;
-      }
-      uint64_t bit = 1ull << (r % 64);
-      if (q.any) t->mixed_none[r / 64] |= bit;
-      for (size_t i = 0; i < q.n && !bad; i++) {
-        if (q.ty[i] == NDR_ALT_STATUS)
-          bad = req_add(&ms[r], NDR_ALT_STATUS, q.lo[i], q.hi[i]) < 0;
-        else if (q.ty[i] == NDR_ALT_REPLY)
-          bad = req_add(&mr[r], NDR_ALT_REPLY, q.lo[i], q.hi[i]) < 0;
-        else
-          t->mixed_atom[q.lo[i] * t->words + r / 64] |= bit;
-      }
-      req_free(&q);
-    }
-    if (!bad) bad = build_keyindex(t, &t->mixed_status, ms) < 0;
-    if (!bad) bad = build_keyindex(t, &t->mixed_reply, mr) < 0;
-    for (size_t r = 0; ms && mr && r < nr; r++) {
-      req_free(&ms[r]);
-      req_free(&mr[r]);
-    }
-    free(ms);
-    free(mr);
+    int bad = 0;
+    size_t r = 0;
+    for (; r < nr && !bad; r++)
+      bad = derive(t, ir->rules[r].cond, ALT_ALL, &reqs[r], atom_len, 0) < 0;
+    if (!bad) bad = build_mixindex(t, &t->mixed, reqs, nr, t->words) < 0;
+    for (size_t i = 0; i < r; i++) req_free(&reqs[i]);
+    if (bad) goto fail;
+  }
+
+  /* packs: a pack whose `applies when` cannot hold takes its rules out */
+  {
+    size_t np = ir->n_packs;
+    t->pack_rules = calloc((np ? np : 1) * t->words, sizeof *t->pack_rules);
+    req *pq = calloc(np ? np : 1, sizeof *pq);
+    int bad = !t->pack_rules || !pq;
+    for (size_t r = 0; r < nr && !bad; r++)
+      t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
+    for (size_t p = 0; p < np && !bad; p++)
+      bad = derive(t, ir->packs[p].applies, ALT_ALL, &pq[p], atom_len, 0) < 0;
+    if (!bad)
+      bad = build_mixindex(t, &t->pack_gate, pq, np,
+                           (np + 63) / 64 ? (np + 63) / 64 : 1) < 0;
+    for (size_t p = 0; pq && p < np; p++) req_free(&pq[p]);
+    free(pq);
     if (bad) goto fail;
   }
 
