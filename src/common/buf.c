@@ -62,18 +62,29 @@ int ndr_buf_printf(ndr_buf *b, const char *fmt, ...) {
   return r;
 }
 
+/* Candidate starts come from memchr (vectorised in libc) for the needle's
+   first byte in each case, not from a byte loop that folds every byte. */
 size_t ndr_memmem_ci(const char *hay, size_t hlen, const char *needle,
                      size_t nlen) {
   if (nlen == 0) return 0;
   if (nlen > hlen) return SIZE_MAX;
-  unsigned char first = ndr_lower((unsigned char)needle[0]);
-  for (size_t i = 0; i + nlen <= hlen; i++) {
-    if (ndr_lower((unsigned char)hay[i]) != first) continue;
+  const unsigned char *h = (const unsigned char *)hay;
+  const unsigned char *n = (const unsigned char *)needle;
+  const unsigned char lo = ndr_lower(n[0]);
+  const unsigned char up =
+      lo >= 'a' && lo <= 'z' ? (unsigned char)(lo - 32) : lo;
+  const unsigned char *end = h + (hlen - nlen) + 1; /* starts lie before */
+  const unsigned char *pl = memchr(h, lo, (size_t)(end - h));
+  const unsigned char *pu = up != lo ? memchr(h, up, (size_t)(end - h)) : NULL;
+  while (pl || pu) {
+    const unsigned char *p = !pu || (pl && pl < pu) ? pl : pu;
     size_t j = 1;
-    while (j < nlen && ndr_lower((unsigned char)hay[i + j]) ==
-                           ndr_lower((unsigned char)needle[j]))
-      j++;
-    if (j == nlen) return i;
+    while (j < nlen && ndr_lower(p[j]) == ndr_lower(n[j])) j++;
+    if (j == nlen) return (size_t)(p - h);
+    if (p == pl)
+      pl = memchr(p + 1, lo, (size_t)(end - p - 1));
+    else
+      pu = memchr(p + 1, up, (size_t)(end - p - 1));
   }
   return SIZE_MAX;
 }

@@ -45,6 +45,7 @@
 #define NDR_MAX_AC_BYTES (256u * 1024u * 1024u) /* one automaton's tables */
 #define NDR_MAX_REGEX_NEST 250u /* group nesting analysed (PCRE2's default) */
 #define NDR_MAX_ATOM_ALTS 32u   /* literals one regex may need; beyond: none */
+#define NDR_MAX_REGEX_BRANCHES 64u /* top-level alternatives matched apart */
 
 /* Messages (.eml, mbox, Maildir; src/input/message.c and friends). Of a
    longer message the first NDR_MAX_MESSAGE_BYTES are read, the rest skipped. */

@@ -61,6 +61,11 @@ typedef struct rx {
   unsigned depth;
   int nested;
   size_t nested_off;
+  /* for ndr_regex_branches: what ties one top-level branch to another */
+  int linked;  /* back reference, subroutine call, callout, condition, start
+                  verb, or an option setting at the top level */
+  size_t *bar; /* positions of the top-level '|' (NULL: not wanted) */
+  size_t n_bar, max_bar;
 } rx;
 
 enum { G_NOT_ITEM = 0, G_ITEM_EMPTY = 1, G_ITEM_SET = 2 };
@@ -468,6 +473,7 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
   case '9':
     /* A back reference or an octal escape followed by literal digits:
        taking all the digits as part of it only loses literals. */
+    r->linked = 1;
     while (r->pos < n && is_digit(p[r->pos])) r->pos++;
     break;
   case 'c':
@@ -492,6 +498,7 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
     break;
   }
   case 'g':
+    r->linked = 1;
     if (r->pos < n && p[r->pos] == '{') {
       skip_past(r, r->pos, '}');
     } else if (r->pos < n && p[r->pos] == '<') {
@@ -504,6 +511,7 @@ static void escape(rx *r, run *rn, aset *best, int *unb) {
     }
     break;
   case 'k':
+    r->linked = 1;
     if (r->pos < n && p[r->pos] == '{')
       skip_past(r, r->pos, '}');
     else if (r->pos < n && p[r->pos] == '<')
@@ -563,6 +571,7 @@ static void start_verbs(rx *r) {
     }
     /* (*UTF), (*UCP), and anything else (such as (*ACCEPT)) */
     if (!known) r->poison = 1;
+    r->linked = 1; /* a start verb applies to every branch */
     r->pos = i + 1;
   }
 }
@@ -624,11 +633,13 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
                is_digit(c) || ((c == '+' || c == '-') && is_digit(c1))) {
       /* Back reference or subroutine call: matches something unknown. */
       sets = 0;
+      r->linked = 1;
       skip_past(r, r->pos, ')');
       goto done;
     } else if (c == 'C') {
       /* Callout: (?C), (?Cn) or (?C"text") with doubled delimiters. */
       sets = 0;
+      r->linked = 1;
       r->pos++;
       if (r->pos < n && p[r->pos] && strchr("`'\"^%#${", p[r->pos])) {
         unsigned char close = p[r->pos] == '{' ? '}' : p[r->pos];
@@ -648,6 +659,7 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
       /* Conditional: the condition is an assertion or a reference. Neither
          branch is certain to be the one that matches. */
       int ignored_unb = 0, ignored_kind;
+      r->linked = 1;
       if (c1 == '?' || c1 == '*') {
         group(r, g, &ignored_unb, &ignored_kind);
         *unb |= ignored_unb;
@@ -679,6 +691,7 @@ static void group(rx *r, aset *g, int *unb, int *kind) {
         r->pos = i + 1;
         set_x(r, newx);
         *kind = G_NOT_ITEM;
+        if (r->depth == 1) r->linked = 1; /* reaches the later branches */
         r->depth--;
         return;
       }
@@ -816,6 +829,10 @@ static void parse_alt(rx *r, aset *out, int *unb) {
     }
     first = 0;
     if (r->pos < r->len && r->p[r->pos] == '|') {
+      if (r->bar && r->depth == 0) {
+        if (r->n_bar < r->max_bar) r->bar[r->n_bar] = r->pos;
+        r->n_bar++;
+      }
       r->pos++;
       continue;
     }
@@ -826,8 +843,10 @@ static void parse_alt(rx *r, aset *out, int *unb) {
 }
 
 static int analyse(rx *r, const char *pattern, size_t len, uint32_t flags,
-                   aset *top) {
+                   aset *top, size_t *bar, size_t max_bar) {
   memset(r, 0, sizeof *r);
+  r->bar = bar;
+  r->max_bar = max_bar;
   r->p = (const unsigned char *)pattern;
   r->len = len;
   r->want_atoms = top != NULL;
@@ -853,7 +872,7 @@ int ndr_regex_atoms(const char *pattern, size_t len, uint32_t rx_flags,
   aset *top = malloc(sizeof *top);
   rx r;
   if (!top) return -1;
-  if (analyse(&r, pattern, len, rx_flags, top)) {
+  if (analyse(&r, pattern, len, rx_flags, top, NULL, 0)) {
     free(top);
     return -1;
   }
@@ -895,7 +914,28 @@ int ndr_regex_nested_quantifier(const char *pattern, size_t len,
                                 size_t *offset) {
   rx r;
   if (!pattern || len == 0) return 0;
-  if (analyse(&r, pattern, len, 0, NULL) || r.bad || !r.nested) return 0;
+  if (analyse(&r, pattern, len, 0, NULL, NULL, 0) || r.bad || !r.nested)
+    return 0;
   if (offset) *offset = r.nested_off;
   return 1;
+}
+
+size_t ndr_regex_branches(const char *pattern, size_t len, uint32_t rx_flags,
+                          size_t *start, size_t *end, size_t max) {
+  if (!pattern || len == 0 || max < 2) return 0;
+  size_t *bar = malloc((max - 1) * sizeof *bar);
+  rx r;
+  if (!bar) return 0;
+  int rc = analyse(&r, pattern, len, rx_flags, NULL, bar, max - 1);
+  size_t n = 0;
+  if (rc == 0 && !r.bad && !r.poison && !r.linked && r.n_bar > 0 &&
+      r.n_bar < max) {
+    n = r.n_bar + 1;
+    for (size_t i = 0; i < n; i++) {
+      start[i] = i == 0 ? 0 : bar[i - 1] + 1;
+      end[i] = i + 1 == n ? len : bar[i];
+    }
+  }
+  free(bar);
+  return n;
 }

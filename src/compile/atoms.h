@@ -47,6 +47,22 @@ typedef struct ndr_atoms {
 int ndr_regex_atoms(const char *pattern, size_t len, uint32_t rx_flags,
                     ndr_atoms *out);
 
+/*
+ * Split a regex at its top-level '|' into branches that can be matched
+ * one by one: start[i]..end[i] (byte offsets into pattern) is branch i, in
+ * order. Compiled alone with the same flags, branch i matches exactly what
+ * the i-th alternative of the whole regex matches, so the whole regex's
+ * leftmost match is the leftmost of the branches' matches (at equal starts
+ * the earlier branch's). Returns the number of branches (2..max), or 0 when
+ * the source has a single branch, more than max, cannot be parsed, or has
+ * something that ties branches together or that this analysis does not
+ * model: back references, subroutine calls, callouts, conditions, start
+ * verbs, \K, an option setting at the top level such as (?i) (it reaches
+ * into the later branches), UTF mode.
+ */
+size_t ndr_regex_branches(const char *pattern, size_t len, uint32_t rx_flags,
+                          size_t *start, size_t *end, size_t max);
+
 /* Frees the contents, NULL-safe, leaves n=0. */
 void ndr_atoms_free(ndr_atoms *a);
 

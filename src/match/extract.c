@@ -333,6 +333,11 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
       i += m;
       continue;
     }
+    if (c < '2' || c > '5') { /* neither a status nor a reply code */
+      if (!is_ws(c)) prev = (int)c;
+      i++;
+      continue;
+    }
     int v[3];
     size_t sl = status_at(t, len, i, v);
     if (sl) {
@@ -418,14 +423,34 @@ static size_t ml_opening(const unsigned char *t, size_t len, size_t s,
   return SIZE_MAX;
 }
 
+/* Length of the prefix of t without control bytes other than tab. Eight
+   bytes at a time: a word without any byte below 0x20 is skipped whole; one
+   with such a byte is looked at byte by byte. */
+static size_t plain_prefix(const unsigned char *t, size_t len) {
+  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+  size_t k = 0;
+  while (k < len) {
+    if (len - k >= 8) {
+      uint64_t x;
+      memcpy(&x, t + k, 8);
+      if (!((x - 0x20 * ones) & ~x & highs)) {
+        k += 8;
+        continue;
+      }
+    }
+    if (t[k] < 0x20 && t[k] != '\t') break;
+    k++;
+  }
+  return k;
+}
+
 size_t ndr_diag_normalize(const char *text, size_t len, char *out) {
   if (!out) return 0;
   const unsigned char *t = (const unsigned char *)text;
   if (!t) len = 0;
   /* the common case, one line of plain bytes, is a trimmed copy */
   {
-    size_t k = 0;
-    while (k < len && (t[k] >= 0x20 || t[k] == '\t')) k++;
+    size_t k = plain_prefix(t, len);
     if (k == len) {
       size_t s = 0, e = len;
       while (s < e && is_ws(t[s])) s++;

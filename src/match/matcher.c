@@ -9,8 +9,10 @@
  * Per record: one Aho-Corasick pass over the text marks the literals it
  * contains; the status and reply indexes and the literal hits select the
  * candidate rules; only those are evaluated, in evaluation order, and the
- * first whose condition holds (and whose pack applies) decides. A PCRE2
- * match or depth limit hit counts as a warning and a no-match.
+ * first whose condition holds (and whose pack applies) decides. A regex on
+ * the text that the table split into its top-level alternatives runs only
+ * the branches whose literals the same pass found. A PCRE2 match or depth
+ * limit hit counts as a warning and a no-match (of that branch, when split).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@ struct ndr_matcher {
   uint64_t *hits;         /* atom bits */
   uint64_t *cand;         /* rule bits */
   uint64_t *scratch_bits; /* rule bits */
+  uint64_t *pack_ok;      /* pack bits: the packs that may apply */
   uint8_t *pack_state;    /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
@@ -50,11 +53,12 @@ ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
   m->hits = calloc(t->atom_words, sizeof *m->hits);
   m->cand = calloc(t->words, sizeof *m->cand);
   m->scratch_bits = calloc(t->words, sizeof *m->scratch_bits);
+  m->pack_ok = calloc(t->pack_gate.words, sizeof *m->pack_ok);
   m->pack_state = calloc(t->ir.n_packs ? t->ir.n_packs : 1, 1);
   m->md = pcre2_match_data_create(16, NULL);
   m->mctx = pcre2_match_context_create(NULL);
-  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_state || !m->md ||
-      !m->mctx) {
+  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_ok ||
+      !m->pack_state || !m->md || !m->mctx) {
     ndr_matcher_free(m);
     return NDR_ERR_NOMEM;
   }
@@ -70,6 +74,7 @@ void ndr_matcher_free(ndr_matcher *m) {
   free(m->hits);
   free(m->cand);
   free(m->scratch_bits);
+  free(m->pack_ok);
   free(m->pack_state);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mctx);
@@ -112,7 +117,101 @@ static int hit(const ndr_matcher *m, uint32_t atom) {
   return (int)((m->hits[atom / 64] >> (atom % 64)) & 1u);
 }
 
+static int any_hit(const ndr_matcher *m, const uint32_t *atoms, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++)
+    if (hit(m, atoms[i])) return 1;
+  return 0;
+}
+
+/* One PCRE2 match of code on f: 1 match, 0 no match or a limit hit. */
+static int run_regex(ndr_matcher *m, const pcre2_code *code, int jit,
+                     const ndr_buf *f) {
+  /* the JIT's own entry skips the interpreter's option checks */
+  int rc = jit ? pcre2_jit_match(code, (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                                 m->md, m->mctx)
+               : pcre2_match(code, (PCRE2_SPTR)ndr_buf_str(f), f->len, 0, 0,
+                             m->md, m->mctx);
+  if (rc >= 0) return 1;
+  if (rc != PCRE2_ERROR_NOMATCH) m->limit_hits++;
+  return 0;
+}
+
+/*
+ * Regex re of the table on f, whole or (on the text, when it was split)
+ * branch by branch: a branch none of whose literals was found cannot match
+ * and is skipped. Without span, the first branch that matches decides;
+ * with it, *so and *eo receive the whole regex's leftmost match: the
+ * earliest start, at equal starts the earlier branch.
+ */
+static int match_regex(ndr_matcher *m, uint32_t re, const ndr_buf *f, int split,
+                       int span, size_t *so, size_t *eo) {
+  const ndr_table *t = m->t;
+  if (!split || !t->re_br_n[re]) {
+    if (!run_regex(m, t->re[re], t->re_jit[re], f)) return 0;
+    if (span) {
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+      *so = ov[0];
+      *eo = ov[1];
+    }
+    return 1;
+  }
+  int found = 0;
+  uint32_t b = t->re_br_off[re], last = b + t->re_br_n[re];
+  for (; b < last; b++) {
+    if (t->br_atoms_n[b] &&
+        !any_hit(m, t->atom_list + t->br_atoms_off[b], t->br_atoms_n[b]))
+      continue;
+    if (!run_regex(m, t->br_re[b], t->br_jit[b], f)) continue;
+    if (!span) return 1;
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
+    if (!found || ov[0] < *so) {
+      *so = ov[0];
+      *eo = ov[1];
+    }
+    found = 1;
+    if (*so == 0) break; /* no later branch can start earlier */
+  }
+  return found;
+}
+
 static uint32_t provider_of(ndr_matcher *m);
+static int eval(ndr_matcher *m, uint32_t n, int ev);
+
+/*
+ * What node n is when that costs no evaluation: 0 when a literal it needs
+ * was not found, 1 for a status test that holds (without evidence wanted),
+ * -1 when it must be evaluated. Saves a call per child of the big `or`s of
+ * the packs' `applies when`.
+ */
+static int quick(const ndr_matcher *m, uint32_t n, int ev) {
+  const ndr_table *t = m->t;
+  if (m->naive) return -1;
+  if (t->re_atoms_n[n] &&
+      !any_hit(m, t->atom_list + t->re_atoms_off[n], t->re_atoms_n[n]))
+    return 0;
+  const ndr_ir_node *x = &t->ir.nodes[n];
+  if (x->op == NDR_OP_STATUS) {
+    uint32_t k = ndr_record_status_key(m->rec);
+    if (k < x->a || k > x->b) return 0;
+    return ev ? -1 : 1;
+  }
+  return -1;
+}
+
+/* Some of kids[0..n) holds (the first that does gives the evidence). */
+static int eval_any(ndr_matcher *m, const uint32_t *kids, uint32_t n, int ev) {
+  for (uint32_t i = 0; i < n; i++) {
+    int q = quick(m, kids[i], ev);
+    if (q >= 0) {
+      if (q) return 1;
+      continue;
+    }
+    size_t mark = m->n_ev;
+    if (eval(m, kids[i], ev)) return 1;
+    m->n_ev = mark;
+  }
+  return 0;
+}
 
 /* Evaluate node n; with ev set, record evidence for a true result. */
 static int eval(ndr_matcher *m, uint32_t n, int ev) {
@@ -124,27 +223,26 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   case NDR_OP_TRUE:
     return 1;
   case NDR_OP_AND:
-    for (uint32_t i = 0; i < x->b; i++)
-      if (!eval(m, ir->kids[x->a + i], ev)) return 0;
-    return 1;
-  case NDR_OP_OR: {
-    /* when none of its phrases' literals was found, skip those phrases */
-    int skip = 0;
-    if (!m->naive && t->or_mask[n] != NDR_NONE) {
-      const uint64_t *mask =
-          t->or_masks + (size_t)t->or_mask[n] * t->atom_words;
-      skip = 1;
-      for (size_t w = 0; w < t->atom_words && skip; w++)
-        skip = !(m->hits[w] & mask[w]);
-    }
     for (uint32_t i = 0; i < x->b; i++) {
       uint32_t kid = ir->kids[x->a + i];
-      if (skip && t->by_mask[kid]) continue;
-      size_t mark = m->n_ev;
-      if (eval(m, kid, ev)) return 1;
-      m->n_ev = mark;
+      int q = quick(m, kid, ev);
+      if (q == 0 || (q < 0 && !eval(m, kid, ev))) return 0;
     }
-    return 0;
+    return 1;
+  case NDR_OP_OR: {
+    /* its phrases decided by their literal: one found makes it true; none
+       found leaves only the other children to evaluate */
+    if (!m->naive && t->or_mask[n] != NDR_NONE) {
+      uint32_t k = t->or_mask[n];
+      const uint64_t *mask = t->or_masks + (size_t)k * t->atom_words;
+      int found = 0;
+      for (size_t w = 0; w < t->atom_words && !found; w++)
+        found = (m->hits[w] & mask[w]) != 0;
+      if (found && !ev) return 1;
+      if (!found)
+        return eval_any(m, t->or_rest + t->or_rest_off[k], t->or_rest_n[k], ev);
+    }
+    return eval_any(m, ir->kids + x->a, x->b, ev);
   }
   case NDR_OP_NOT: {
     size_t mark = m->n_ev;
@@ -179,29 +277,16 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
     return 1;
   }
   case NDR_OP_REGEX: {
-    if (!m->naive && x->field == NDR_F_TEXT && t->re_atoms_n[n]) {
-      int any = 0;
-      for (uint32_t i = 0; i < t->re_atoms_n[n] && !any; i++)
-        any = hit(m, t->atom_list[t->re_atoms_off[n] + i]);
-      if (!any) return 0;
-    }
+    int on_text = !m->naive && x->field == NDR_F_TEXT;
+    if (on_text && t->re_atoms_n[n] &&
+        !any_hit(m, t->atom_list + t->re_atoms_off[n], t->re_atoms_n[n]))
+      return 0;
     const ndr_buf *f = &r->f[x->field];
     if (f->len == 0 && t->re_minlen[x->a] > 0) return 0;
-    /* the JIT's own entry skips the interpreter's option checks */
-    int rc = t->re_jit[x->a]
-                 ? pcre2_jit_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f),
-                                   f->len, 0, 0, m->md, m->mctx)
-                 : pcre2_match(t->re[x->a], (PCRE2_SPTR)ndr_buf_str(f), f->len,
-                               0, 0, m->md, m->mctx);
-    if (rc >= 0) {
-      if (ev) {
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-        add_ev(m, n, x->field == NDR_F_TEXT ? ov[0] : SIZE_MAX, ov[1] - ov[0]);
-      }
-      return 1;
-    }
-    if (rc != PCRE2_ERROR_NOMATCH) m->limit_hits++;
-    return 0;
+    size_t so = 0, eo = 0;
+    if (!match_regex(m, x->a, f, on_text, ev, &so, &eo)) return 0;
+    if (ev) add_ev(m, n, x->field == NDR_F_TEXT ? so : SIZE_MAX, eo - so);
+    return 1;
   }
   case NDR_OP_EQUALS: {
     const ndr_buf *f = &r->f[x->field];
@@ -271,56 +356,53 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
       size_t a = t->n_atoms + f;
       m->hits[a / 64] |= 1ull << (a % 64);
     }
-  const uint64_t *st =
-      ndr_keyindex_lookup(t, &t->status, ndr_record_status_key(r));
-  const uint64_t *rp = ndr_keyindex_lookup(t, &t->reply, (uint32_t)r->reply);
-  memcpy(m->cand, t->text_any, t->words * sizeof *m->cand);
+  /*
+   * Candidates: the rules that need no literal or one that was found, and
+   * whose status, reply and mixed requirements admit the record, in packs
+   * whose `applies when` may hold. One pass over the literals found
+   * collects the three literal-indexed sets.
+   */
+  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
+  const size_t nw = t->words, pw = t->pack_gate.words;
+  const ndr_mixindex *mx = &t->mixed, *pg = &t->pack_gate;
+  const uint64_t *st = ndr_keyindex_lookup(&t->status, skey);
+  const uint64_t *rp = ndr_keyindex_lookup(&t->reply, rkey);
+  const uint64_t *ms = ndr_keyindex_lookup(&mx->status, skey);
+  const uint64_t *mr = ndr_keyindex_lookup(&mx->reply, rkey);
+  const uint64_t *ps = ndr_keyindex_lookup(&pg->status, skey);
+  const uint64_t *pr = ndr_keyindex_lookup(&pg->reply, rkey);
+  uint64_t *restrict cand = m->cand, *restrict mix = m->scratch_bits;
+  uint64_t *restrict ok = m->pack_ok;
+  for (size_t k = 0; k < nw; k++) {
+    cand[k] = t->text_any[k];
+    mix[k] = mx->none[k] | ms[k] | mr[k];
+  }
+  for (size_t k = 0; k < pw; k++) ok[k] = pg->none[k] | ps[k] | pr[k];
   for (size_t w = 0; w < t->atom_words; w++) {
     uint64_t bits = m->hits[w];
     while (bits) {
       size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
       bits &= bits - 1;
-      const uint64_t *row = t->atom_rules + a * t->words;
-      for (size_t k = 0; k < t->words; k++) m->cand[k] |= row[k];
-    }
-  }
-  for (size_t k = 0; k < t->words; k++) m->cand[k] &= st[k] & rp[k];
-  /* the mixed requirement: some status, reply or literal alternative */
-  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
-  {
-    const uint64_t *ms = ndr_keyindex_lookup(t, &t->mixed_status, skey);
-    const uint64_t *mr = ndr_keyindex_lookup(t, &t->mixed_reply, rkey);
-    uint64_t *mix = m->scratch_bits;
-    for (size_t k = 0; k < t->words; k++)
-      mix[k] = t->mixed_none[k] | ms[k] | mr[k];
-    for (size_t w = 0; w < t->atom_words; w++) {
-      uint64_t bits = m->hits[w];
-      while (bits) {
-        size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
-        bits &= bits - 1;
-        const uint64_t *row = t->mixed_atom + a * t->words;
-        for (size_t k = 0; k < t->words; k++) mix[k] |= row[k];
+      const uint64_t *ra = t->atom_rules + a * nw, *rm = mx->atom + a * nw;
+      for (size_t k = 0; k < nw; k++) {
+        cand[k] |= ra[k];
+        mix[k] |= rm[k];
       }
+      const uint64_t *rg = pg->atom + a * pw;
+      for (size_t k = 0; k < pw; k++) ok[k] |= rg[k];
     }
-    for (size_t k = 0; k < t->words; k++) m->cand[k] &= mix[k];
   }
+  for (size_t k = 0; k < nw; k++) cand[k] &= st[k] & rp[k] & mix[k];
   /* packs whose `applies when` cannot hold drop out with all their rules */
-  for (size_t p = 0; p < t->ir.n_packs; p++) {
-    const ndr_pack_req *q = &t->pack_req[p];
-    if (!q->gated) continue;
-    int ok = 0;
-    for (size_t w = 0; w < t->atom_words && !ok; w++)
-      ok = (m->hits[w] & q->atom_mask[w]) != 0;
-    for (size_t i = 0; i < q->n && !ok; i++) {
-      if (q->ty[i] == NDR_ALT_STATUS)
-        ok = skey >= q->lo[i] && skey <= q->hi[i];
-      else
-        ok = rkey >= q->lo[i] && rkey <= q->hi[i];
-    }
-    if (!ok) {
+  for (size_t w = 0; w < pw; w++) {
+    uint64_t out = ~ok[w];
+    while (out) {
+      size_t p = w * 64 + (size_t)__builtin_ctzll(out);
+      out &= out - 1;
+      if (p >= t->ir.n_packs) break;
       m->pack_state[p] = 2;
-      const uint64_t *row = t->pack_rules + p * t->words;
-      for (size_t k = 0; k < t->words; k++) m->cand[k] &= ~row[k];
+      const uint64_t *row = t->pack_rules + p * nw;
+      for (size_t k = 0; k < nw; k++) cand[k] &= ~row[k];
     }
   }
 }

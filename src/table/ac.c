@@ -296,14 +296,17 @@ static inline void ac_report(const uint32_t *outs, uint32_t off, uint64_t *hits,
 
 /*
  * A DFA scan is one dependent load per byte, so a single pass is bound by
- * load latency, not by bandwidth. Long texts are therefore cut into four
+ * load latency, not by bandwidth. Every text of at least AC_SPLIT_MIN
+ * bytes and four times the longest pattern is therefore cut into four
  * slices scanned in lockstep: four independent chains keep the core busy.
+ * Even a diagnostic line of a hundred bytes gains, as the warm-up below is
+ * short next to the chain it removes.
  * Each slice after the first starts (maxlen - 1) bytes early without
  * reporting, so it enters its slice in the state a single pass would have
  * for every match that can end inside it; each match end is reported by
  * exactly one slice, so counts are the same as a single pass.
  */
-#define AC_SPLIT_MIN 1024u
+#define AC_SPLIT_MIN 32u
 
 #define AC_DEFINE_SCAN(NAME, T)                                                \
   static size_t NAME(const ndr_ac *ac, const uint8_t *t, size_t len,           \
@@ -314,7 +317,7 @@ static inline void ac_report(const uint32_t *outs, uint32_t off, uint64_t *hits,
     const uint32_t *outs = ac->outs;                                           \
     size_t count = 0, pos = 0;                                                 \
     uint32_t s = 0;                                                            \
-    if (len >= AC_SPLIT_MIN && ac->maxlen - 1 <= len / 16) {                   \
+    if (len >= AC_SPLIT_MIN && ac->maxlen - 1 <= len / 4) {                    \
       const size_t seg = len / 4, warm = ac->maxlen - 1;                       \
       const uint8_t *t0 = t, *t1 = t + seg, *t2 = t1 + seg, *t3 = t2 + seg;    \
       uint32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;                                 \

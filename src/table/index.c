@@ -41,11 +41,27 @@ unsigned ndr_table_category_count(const ndr_table *t) {
   return t ? (unsigned)t->ir.n_categories : 0;
 }
 
+static void mixindex_free(ndr_mixindex *x) {
+  free(x->none);
+  free(x->status.bounds);
+  free(x->status.bits);
+  free(x->reply.bounds);
+  free(x->reply.bits);
+  free(x->atom);
+}
+
 void ndr_table_free(ndr_table *t) {
   if (!t) return;
   for (size_t i = 0; t->re && i < t->ir.n_regexes; i++)
     pcre2_code_free(t->re[i]);
   free(t->re);
+  for (size_t i = 0; t->br_re && i < t->n_br; i++) pcre2_code_free(t->br_re[i]);
+  free(t->br_re);
+  free(t->br_jit);
+  free(t->br_atoms_off);
+  free(t->br_atoms_n);
+  free(t->re_br_off);
+  free(t->re_br_n);
   free(t->re_atoms_off);
   free(t->re_atoms_n);
   free(t->atom_list);
@@ -66,21 +82,12 @@ void ndr_table_free(ndr_table *t) {
   free(t->re_jit);
   free(t->or_mask);
   free(t->or_masks);
+  free(t->or_rest_off);
+  free(t->or_rest_n);
+  free(t->or_rest);
   free(t->by_mask);
-  for (size_t p = 0; t->pack_req && p < t->ir.n_packs; p++) {
-    ndr_pack_req *q = &t->pack_req[p];
-    free(q->atom_mask);
-    free(q->ty);
-    free(q->lo);
-    free(q->hi);
-  }
-  free(t->mixed_none);
-  free(t->mixed_status.bounds);
-  free(t->mixed_status.bits);
-  free(t->mixed_reply.bounds);
-  free(t->mixed_reply.bits);
-  free(t->mixed_atom);
-  free(t->pack_req);
+  mixindex_free(&t->mixed);
+  mixindex_free(&t->pack_gate);
   free(t->pack_rules);
   ndr_ir_release(&t->ir);
   free(t);
@@ -353,27 +360,29 @@ static int cmp_u32(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* The number of bounds <= key. Branch-free: the halving steps compile to
+   conditional moves, as the keys of successive records are unpredictable. */
 static size_t key_row(const ndr_keyindex *k, uint32_t key) {
-  size_t lo = 0, hi = k->n; /* number of bounds <= key */
-  while (lo < hi) {
-    size_t mid = (lo + hi) / 2;
-    if (k->bounds[mid] <= key)
-      lo = mid + 1;
-    else
-      hi = mid;
+  const uint32_t *base = k->bounds;
+  size_t n = k->n;
+  if (n == 0) return 0;
+  while (n > 1) {
+    size_t half = n / 2;
+    base = base[half] <= key ? base + half : base;
+    n -= half;
   }
-  return lo;
+  return (size_t)(base - k->bounds) + (*base <= key);
 }
 
-const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
-                                    uint32_t key);
-const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
-                                    uint32_t key) {
-  return k->bits + key_row(k, key) * t->words;
+const uint64_t *ndr_keyindex_lookup(const ndr_keyindex *k, uint32_t key) {
+  return k->bits + key_row(k, key) * k->words;
 }
 
-static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
-  size_t nr = t->ir.n_rules, total = 0;
+/* The key index of nr items (words per item set) from their requirements. */
+static int build_keyindex(ndr_keyindex *k, const req *reqs, size_t nr,
+                          size_t words) {
+  size_t total = 0;
+  k->words = words;
   for (size_t r = 0; r < nr; r++)
     if (!reqs[r].any) total += reqs[r].n;
   uint32_t *pts = malloc((2 * total + 1) * sizeof *pts);
@@ -391,21 +400,53 @@ static int build_keyindex(ndr_table *t, ndr_keyindex *k, req *reqs) {
     if (u == 0 || pts[u - 1] != pts[i]) pts[u++] = pts[i];
   k->bounds = pts;
   k->n = u;
-  k->bits = calloc((u + 1) * t->words, sizeof *k->bits);
+  k->bits = calloc((u + 1) * words, sizeof *k->bits);
   if (!k->bits) return -1;
   for (size_t r = 0; r < nr; r++) {
     uint64_t bit = 1ull << (r % 64);
     size_t w = r / 64;
     if (reqs[r].any) {
-      for (size_t row = 0; row <= u; row++) k->bits[row * t->words + w] |= bit;
+      for (size_t row = 0; row <= u; row++) k->bits[row * words + w] |= bit;
       continue;
     }
     for (size_t i = 0; i < reqs[r].n; i++) {
       size_t a = key_row(k, reqs[r].lo[i]), b = key_row(k, reqs[r].hi[i]);
-      for (size_t row = a; row <= b; row++) k->bits[row * t->words + w] |= bit;
+      for (size_t row = a; row <= b; row++) k->bits[row * words + w] |= bit;
     }
   }
   return 0;
+}
+
+/* The mixed index of n items (words per item set) from their requirements
+   of every kind. */
+static int build_mixindex(const ndr_table *t, ndr_mixindex *x, const req *q,
+                          size_t n, size_t words) {
+  req *ms = calloc(n ? n : 1, sizeof *ms), *mr = calloc(n ? n : 1, sizeof *mr);
+  x->words = words;
+  x->none = calloc(words, sizeof *x->none);
+  x->atom = calloc(t->n_hits * words, sizeof *x->atom);
+  int bad = !ms || !mr || !x->none || !x->atom;
+  for (size_t r = 0; r < n && !bad; r++) {
+    uint64_t bit = 1ull << (r % 64);
+    if (q[r].any) x->none[r / 64] |= bit;
+    for (size_t i = 0; i < q[r].n && !bad; i++) {
+      if (q[r].ty[i] == NDR_ALT_STATUS)
+        bad = req_add(&ms[r], NDR_ALT_STATUS, q[r].lo[i], q[r].hi[i]) < 0;
+      else if (q[r].ty[i] == NDR_ALT_REPLY)
+        bad = req_add(&mr[r], NDR_ALT_REPLY, q[r].lo[i], q[r].hi[i]) < 0;
+      else
+        x->atom[q[r].lo[i] * words + r / 64] |= bit;
+    }
+  }
+  if (!bad) bad = build_keyindex(&x->status, ms, n, words) < 0;
+  if (!bad) bad = build_keyindex(&x->reply, mr, n, words) < 0;
+  for (size_t r = 0; ms && mr && r < n; r++) {
+    req_free(&ms[r]);
+    req_free(&mr[r]);
+  }
+  free(ms);
+  free(mr);
+  return bad ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- build */
@@ -450,6 +491,111 @@ static int add_atom_list(ndr_table *t, size_t *n, size_t *cap, uint32_t id) {
   return 0;
 }
 
+/* Record the full length of literal id (atom_len grows as ids come). */
+static int set_atom_len(uint32_t **atom_len, size_t *cap, int32_t id,
+                        size_t len) {
+  if ((size_t)id >= *cap) {
+    size_t c2 = *cap ? *cap * 2 : 64;
+    while (c2 <= (size_t)id) c2 *= 2;
+    uint32_t *l2 = realloc(*atom_len, c2 * sizeof *l2);
+    if (!l2) return -1;
+    *atom_len = l2;
+    *cap = c2;
+  }
+  (*atom_len)[id] = (uint32_t)len;
+  return 0;
+}
+
+/* Add a regex's literals (atoms) to the automaton and to atom_list;
+ *n receives how many. */
+static int add_regex_atoms(ndr_table *t, ndr_ac_builder *acb, const char *pat,
+                           size_t len, uint32_t flags, size_t *al_n,
+                           size_t *al_cap, uint32_t **atom_len, size_t *len_cap,
+                           uint32_t *n) {
+  ndr_atoms at = {0};
+  if (ndr_regex_atoms(pat, len, flags, &at) < 0) return -1;
+  for (size_t k = 0; k < at.n; k++) {
+    int32_t id = ndr_ac_add(
+        acb, at.atom[k], at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
+    if (id < 0 || add_atom_list(t, al_n, al_cap, (uint32_t)id) < 0 ||
+        set_atom_len(atom_len, len_cap, id, at.len[k]) < 0) {
+      ndr_atoms_free(&at);
+      return -1;
+    }
+  }
+  *n = (uint32_t)at.n;
+  ndr_atoms_free(&at);
+  return 0;
+}
+
+/*
+ * Split the regexes tested on the text into their top-level branches
+ * (ndr_regex_branches) when that lets the matcher skip some: at least one
+ * branch has literals of its own. A branch that fails to compile leaves its
+ * regex whole.
+ */
+static int split_regexes(ndr_table *t, const uint8_t *on_text,
+                         ndr_ac_builder *acb, size_t *al_n, size_t *al_cap,
+                         uint32_t **atom_len, size_t *len_cap) {
+  const ndr_ir *ir = &t->ir;
+  size_t nx = ir->n_regexes ? ir->n_regexes : 1, cap = 0;
+  size_t start[NDR_MAX_REGEX_BRANCHES], end[NDR_MAX_REGEX_BRANCHES];
+  t->re_br_off = calloc(nx, sizeof *t->re_br_off);
+  t->re_br_n = calloc(nx, sizeof *t->re_br_n);
+  if (!t->re_br_off || !t->re_br_n) return -1;
+  for (size_t i = 0; i < ir->n_regexes; i++) {
+    if (!on_text[i]) continue;
+    const ndr_ir_regex *rx = &ir->regexes[i];
+    const char *pat = ndr_ir_str(ir, rx->pattern);
+    size_t nb = ndr_regex_branches(pat, strlen(pat), rx->flags, start, end,
+                                   NDR_MAX_REGEX_BRANCHES);
+    if (nb == 0) continue;
+    if (t->n_br + nb > cap) {
+      size_t c2 = cap ? cap * 2 : 256;
+      while (c2 < t->n_br + nb) c2 *= 2;
+      pcre2_code **r2 = realloc(t->br_re, c2 * sizeof *r2);
+      if (r2) t->br_re = r2;
+      uint8_t *j2 = realloc(t->br_jit, c2);
+      if (j2) t->br_jit = j2;
+      uint32_t *o2 = realloc(t->br_atoms_off, c2 * sizeof *o2);
+      if (o2) t->br_atoms_off = o2;
+      uint32_t *n2 = realloc(t->br_atoms_n, c2 * sizeof *n2);
+      if (n2) t->br_atoms_n = n2;
+      if (!r2 || !j2 || !o2 || !n2) return -1;
+      cap = c2;
+    }
+    size_t first = t->n_br, with_atoms = 0;
+    int ok = 1;
+    for (size_t b = 0; b < nb && ok; b++) {
+      int ec;
+      PCRE2_SIZE eo;
+      pcre2_code *code =
+          pcre2_compile((PCRE2_SPTR)pat + start[b], end[b] - start[b],
+                        ndr_pcre2_options(rx->flags), &ec, &eo, NULL);
+      if (!code) {
+        ok = 0;
+        break;
+      }
+      size_t k = t->n_br++;
+      t->br_re[k] = code;
+      t->br_jit[k] = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+      t->br_atoms_off[k] = (uint32_t)*al_n;
+      if (add_regex_atoms(t, acb, pat + start[b], end[b] - start[b], rx->flags,
+                          al_n, al_cap, atom_len, len_cap,
+                          &t->br_atoms_n[k]) < 0)
+        return -1;
+      with_atoms += t->br_atoms_n[k] != 0;
+    }
+    if (!ok || with_atoms == 0) { /* keep the regex whole */
+      while (t->n_br > first) pcre2_code_free(t->br_re[--t->n_br]);
+      continue;
+    }
+    t->re_br_off[i] = (uint32_t)first;
+    t->re_br_n[i] = (uint32_t)nb;
+  }
+  return 0;
+}
+
 ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   *out = NULL;
   const char *v = ndr_ir_validate(ir);
@@ -468,6 +614,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   uint32_t *atom_len = NULL;
   req *reqs = NULL;
   ndr_ac_builder *acb = NULL;
+  uint8_t *on_text = NULL; /* per regex: some node tests it on the text */
 
   /* regexes */
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
@@ -523,8 +670,9 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
   t->node_exact = calloc(nn ? nn : 1, 1);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
+  on_text = calloc(ir->n_regexes ? ir->n_regexes : 1, 1);
   if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
-      !t->node_exact || !t->node_desc)
+      !t->node_exact || !t->node_desc || !on_text)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -546,47 +694,21 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       t->node_exact[i] = sl <= NDR_AC_WINDOW;
       t->re_atoms_off[i] = (uint32_t)al_n;
       t->re_atoms_n[i] = 1;
-      if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) goto fail;
-      if ((size_t)id >= len_cap) {
-        size_t c2 = len_cap ? len_cap * 2 : 64;
-        while (c2 <= (size_t)id) c2 *= 2;
-        uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
-        if (!l2) goto fail;
-        atom_len = l2;
-        len_cap = c2;
-      }
-      atom_len[id] = (uint32_t)strlen(s);
+      if (add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0 ||
+          set_atom_len(&atom_len, &len_cap, id, sl) < 0)
+        goto fail;
     } else if (x->op == NDR_OP_REGEX) {
       const ndr_ir_regex *r = &ir->regexes[x->a];
       const char *pat = ndr_ir_str(ir, r->pattern);
-      ndr_atoms at = {0};
-      if (ndr_regex_atoms(pat, strlen(pat), r->flags, &at) < 0) goto fail;
+      on_text[x->a] = 1;
       t->re_atoms_off[i] = (uint32_t)al_n;
-      for (size_t k = 0; k < at.n; k++) {
-        int32_t id =
-            ndr_ac_add(acb, at.atom[k],
-                       at.len[k] < NDR_AC_WINDOW ? at.len[k] : NDR_AC_WINDOW);
-        if (id < 0 || add_atom_list(t, &al_n, &al_cap, (uint32_t)id) < 0) {
-          ndr_atoms_free(&at);
-          goto fail;
-        }
-        if ((size_t)id >= len_cap) {
-          size_t c2 = len_cap ? len_cap * 2 : 64;
-          while (c2 <= (size_t)id) c2 *= 2;
-          uint32_t *l2 = realloc(atom_len, c2 * sizeof *l2);
-          if (!l2) {
-            ndr_atoms_free(&at);
-            goto fail;
-          }
-          atom_len = l2;
-          len_cap = c2;
-        }
-        atom_len[id] = (uint32_t)at.len[k];
-      }
-      t->re_atoms_n[i] = (uint32_t)at.n;
-      ndr_atoms_free(&at);
+      if (add_regex_atoms(t, acb, pat, strlen(pat), r->flags, &al_n, &al_cap,
+                          &atom_len, &len_cap, &t->re_atoms_n[i]) < 0)
+        goto fail;
     }
   }
+  if (split_regexes(t, on_text, acb, &al_n, &al_cap, &atom_len, &len_cap) < 0)
+    goto fail;
   t->ac = ndr_ac_build(acb);
   if (!t->ac) goto fail;
   t->n_atoms = ndr_ac_count(t->ac);
@@ -597,7 +719,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->by_mask = calloc(nn ? nn : 1, 1);
   if (!t->or_mask || !t->by_mask) goto fail;
   {
-    size_t n_masks = 0;
+    size_t n_masks = 0, n_rest = 0;
     for (size_t i = 0; i < nn; i++) {
       const ndr_ir_node *x = &ir->nodes[i];
       t->by_mask[i] = x->op == NDR_OP_PHRASE && x->field == NDR_F_TEXT &&
@@ -615,12 +737,26 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
           realloc(t->or_masks, (n_masks + 1) * t->atom_words * sizeof *mm);
       if (!mm) goto fail;
       t->or_masks = mm;
+      uint32_t *ro = realloc(t->or_rest_off, (n_masks + 1) * sizeof *ro);
+      if (!ro) goto fail;
+      t->or_rest_off = ro;
+      uint32_t *rn = realloc(t->or_rest_n, (n_masks + 1) * sizeof *rn);
+      if (!rn) goto fail;
+      t->or_rest_n = rn;
+      uint32_t *rest =
+          realloc(t->or_rest, (n_rest + x->b - covered) * sizeof *rest);
+      if (!rest && x->b > covered) goto fail;
+      if (rest) t->or_rest = rest;
+      ro[n_masks] = (uint32_t)n_rest;
+      rn[n_masks] = x->b - covered;
       uint64_t *mask = mm + n_masks * t->atom_words;
       memset(mask, 0, t->atom_words * sizeof *mask);
       for (uint32_t k = 0; k < x->b; k++) {
         uint32_t kid = ir->kids[x->a + k];
         if (t->by_mask[kid])
           mask[t->node_atom[kid] / 64] |= 1ull << (t->node_atom[kid] % 64);
+        else
+          t->or_rest[n_rest++] = kid;
       }
       t->or_mask[i] = (uint32_t)n_masks++;
     }
@@ -654,95 +790,53 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     for (size_t r = 0; r < nr; r++)
       if (derive(t, ir->rules[r].cond, 1u << what, &reqs[r], atom_len, 0) < 0)
         goto fail;
-    int rc = build_keyindex(t, what == NDR_ALT_STATUS ? &t->status : &t->reply,
-                            reqs);
+    int rc = build_keyindex(what == NDR_ALT_STATUS ? &t->status : &t->reply,
+                            reqs, nr, t->words);
     for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
     if (rc < 0) goto fail;
   }
   for (size_t p = 0; p < ir->n_packs; p++)
     if (ir->packs[p].tier == NDR_TIER_PROVIDER) t->provider_packs++;
 
-  /* packs: a pack whose `applies when` cannot hold takes its rules out */
-  t->pack_req = calloc(ir->n_packs ? ir->n_packs : 1, sizeof *t->pack_req);
-  t->pack_rules =
-      calloc((ir->n_packs ? ir->n_packs : 1) * t->words, sizeof *t->pack_rules);
-  if (!t->pack_req || !t->pack_rules) goto fail;
-  for (size_t r = 0; r < nr; r++)
-    t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
-  for (size_t p = 0; p < ir->n_packs; p++) {
-    uint32_t a = ir->packs[p].applies;
-    if (a == NDR_NONE) continue;
-    req q;
-    if (derive(t, a, ALT_ALL, &q, atom_len, 0) < 0) goto fail;
-    ndr_pack_req *pq = &t->pack_req[p];
-    pq->gated = !q.any;
-    pq->atom_mask = calloc(t->atom_words, sizeof *pq->atom_mask);
-    if (!pq->atom_mask) {
-      req_free(&q);
-      goto fail;
-    }
-    /* literal alternatives go to the mask; status and reply ones stay listed */
-    size_t k = 0;
-    for (size_t i = 0; i < q.n; i++) {
-      if (q.ty[i] == NDR_ALT_ATOM) {
-        pq->atom_mask[q.lo[i] / 64] |= 1ull << (q.lo[i] % 64);
-        continue;
-      }
-      q.ty[k] = q.ty[i];
-      q.lo[k] = q.lo[i];
-      q.hi[k] = q.hi[i];
-      k++;
-    }
-    pq->ty = q.ty;
-    pq->lo = q.lo;
-    pq->hi = q.hi;
-    pq->n = k;
-  }
-
   /* the mixed requirement of every rule */
   {
-    req *ms = calloc(nr ? nr : 1, sizeof *ms),
-        *mr = calloc(nr ? nr : 1, sizeof *mr);
-    t->mixed_none = calloc(t->words, sizeof *t->mixed_none);
-    t->mixed_atom = calloc(t->n_hits * t->words, sizeof *t->mixed_atom);
-    int bad = !ms || !mr || !t->mixed_none || !t->mixed_atom;
-    for (size_t r = 0; r < nr && !bad; r++) {
-      req q;
-      if (derive(t, ir->rules[r].cond, ALT_ALL, &q, atom_len, 0) < 0) {
-        bad = 1;
-        break;
-      }
-      uint64_t bit = 1ull << (r % 64);
-      if (q.any) t->mixed_none[r / 64] |= bit;
-      for (size_t i = 0; i < q.n && !bad; i++) {
-        if (q.ty[i] == NDR_ALT_STATUS)
-          bad = req_add(&ms[r], NDR_ALT_STATUS, q.lo[i], q.hi[i]) < 0;
-        else if (q.ty[i] == NDR_ALT_REPLY)
-          bad = req_add(&mr[r], NDR_ALT_REPLY, q.lo[i], q.hi[i]) < 0;
-        else
-          t->mixed_atom[q.lo[i] * t->words + r / 64] |= bit;
-      }
-      req_free(&q);
-    }
-    if (!bad) bad = build_keyindex(t, &t->mixed_status, ms) < 0;
-    if (!bad) bad = build_keyindex(t, &t->mixed_reply, mr) < 0;
-    for (size_t r = 0; ms && mr && r < nr; r++) {
-      req_free(&ms[r]);
-      req_free(&mr[r]);
-    }
-    free(ms);
-    free(mr);
+    int bad = 0;
+    size_t r = 0;
+    for (; r < nr && !bad; r++)
+      bad = derive(t, ir->rules[r].cond, ALT_ALL, &reqs[r], atom_len, 0) < 0;
+    if (!bad) bad = build_mixindex(t, &t->mixed, reqs, nr, t->words) < 0;
+    for (size_t i = 0; i < r; i++) req_free(&reqs[i]);
+    if (bad) goto fail;
+  }
+
+  /* packs: a pack whose `applies when` cannot hold takes its rules out */
+  {
+    size_t np = ir->n_packs;
+    t->pack_rules = calloc((np ? np : 1) * t->words, sizeof *t->pack_rules);
+    req *pq = calloc(np ? np : 1, sizeof *pq);
+    int bad = !t->pack_rules || !pq;
+    for (size_t r = 0; r < nr && !bad; r++)
+      t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
+    for (size_t p = 0; p < np && !bad; p++)
+      bad = derive(t, ir->packs[p].applies, ALT_ALL, &pq[p], atom_len, 0) < 0;
+    if (!bad)
+      bad = build_mixindex(t, &t->pack_gate, pq, np,
+                           (np + 63) / 64 ? (np + 63) / 64 : 1) < 0;
+    for (size_t p = 0; pq && p < np; p++) req_free(&pq[p]);
+    free(pq);
     if (bad) goto fail;
   }
 
   free(reqs);
   free(atom_len);
+  free(on_text);
   ndr_ac_builder_free(acb);
   *out = t;
   return NDR_OK;
 fail:
   free(reqs);
   free(atom_len);
+  free(on_text);
   ndr_ac_builder_free(acb);
   ndr_table_free(t);
   return st;

@@ -22,13 +22,28 @@
 #include "table/ac.h"
 #include "table/ir.h"
 
-/* Intervals of a key space, each with the set of rules it admits. */
+/* Intervals of a key space, each with the set of items (rules or packs) it
+   admits. */
 typedef struct ndr_keyindex {
   uint32_t *bounds; /* sorted interval starts; interval i = [bounds[i],
                        bounds[i+1]) */
   size_t n;         /* number of intervals */
+  size_t words;     /* 64-bit words in an item set */
   uint64_t *bits;   /* (n + 1) * words: row 0 = keys below bounds[0] */
 } ndr_keyindex;
+
+/*
+ * Items each admitted by one of several alternatives of mixed kinds (a
+ * status range, a reply range, a literal): an item is admitted when it has
+ * no such requirement (none), or its status or reply index row, or the row
+ * of a literal found, holds it.
+ */
+typedef struct ndr_mixindex {
+  size_t words; /* 64-bit words in an item set */
+  uint64_t *none;
+  ndr_keyindex status, reply;
+  uint64_t *atom; /* n_hits * words */
+} ndr_mixindex;
 
 struct ndr_table {
   ndr_ir ir;
@@ -56,37 +71,48 @@ struct ndr_table {
   uint32_t *re_minlen; /* per regex: PCRE2's minimum match length */
   uint8_t *re_jit;     /* per regex: compiled by the JIT */
   /*
+   * A regex tested on the text whose top-level alternatives have literals
+   * of their own is also compiled branch by branch (ndr_regex_branches):
+   * the matcher runs only the branches one of whose literals was found (and
+   * those without any), and takes the leftmost match, as the whole regex
+   * would.
+   */
+  uint32_t *re_br_off, *re_br_n; /* per regex: its branches; n 0: unsplit */
+  pcre2_code **br_re;            /* per branch */
+  uint8_t *br_jit;
+  uint32_t *br_atoms_off, *br_atoms_n; /* per branch: its literals, in
+                                          atom_list; n 0: always run */
+  size_t n_br;
+  /*
    * A big `or` of phrases (a pack's applies, a list of wordings) would test
    * its phrases one by one; instead, per such node, the set of their
    * literals: when none was found in the text, every one of those phrases
-   * is false at once and only the other children are evaluated.
+   * is false at once and only the other children (or_rest) are evaluated;
+   * when one was, the `or` holds (unless evidence is wanted: then its
+   * children are evaluated in order, so that the first true one is shown).
    */
   uint32_t *or_mask;  /* per node: index of its mask, or NDR_NONE */
   uint64_t *or_masks; /* atom_words per mask */
-  uint8_t *by_mask;   /* per node: a phrase decided by its literal alone */
+  uint32_t *or_rest_off, *or_rest_n; /* per mask: the other children, */
+  uint32_t *or_rest;                 /* in order */
+  uint8_t *by_mask; /* per node: a phrase decided by its literal alone */
   /*
    * A fourth requirement mixes kinds: `status 5.7.515 or text "..."` needs
    * the status OR the literal, which none of the three indexes above can
-   * say. mixed_none holds the rules without such a requirement; the others
-   * are admitted through mixed_status, mixed_reply or mixed_atom.
+   * say; the rules are admitted through `mixed`.
    */
-  uint64_t *mixed_none;
-  ndr_keyindex mixed_status, mixed_reply;
-  uint64_t *mixed_atom; /* n_hits * words */
-  /* per pack: what its `applies when` needs, and the rules it holds */
-  struct ndr_pack_req *pack_req;
+  ndr_mixindex mixed;
+  /*
+   * Packs: what each one's `applies when` needs, in the same form (a pack
+   * with nothing indexable is in pack_gate.none); a pack it does not admit
+   * cannot apply, and takes its rules (pack_rules) out of the candidates.
+   */
+  ndr_mixindex pack_gate;
   uint64_t *pack_rules; /* n_packs * words */
 };
 
-/* Alternatives one of which a pack's `applies when` needs. */
+/* Kinds of alternative in a requirement. */
 enum { NDR_ALT_STATUS, NDR_ALT_REPLY, NDR_ALT_ATOM };
-typedef struct ndr_pack_req {
-  int gated; /* 0: nothing indexable (always evaluate the condition) */
-  uint64_t *atom_mask; /* the literal alternatives, as a set of literal ids */
-  uint8_t *ty;
-  uint32_t *lo, *hi;
-  size_t n;
-} ndr_pack_req;
 
 /* PCRE2 compile options for our regex flags. */
 uint32_t ndr_pcre2_options(uint32_t rx_flags);
@@ -96,6 +122,5 @@ uint32_t ndr_pcre2_options(uint32_t rx_flags);
 /* Render a condition tree as rule-language text (for dumps and explain). */
 #include "common/buf.h"
 void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren);
-/* The rule set admitted by a key index for one key. */
-const uint64_t *ndr_keyindex_lookup(const ndr_table *t, const ndr_keyindex *k,
-                                    uint32_t key);
+/* The item set admitted by a key index for one key. */
+const uint64_t *ndr_keyindex_lookup(const ndr_keyindex *k, uint32_t key);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/buf.h"
 #include "table/ac.h"
 #include "unit.h"
 
@@ -375,7 +376,29 @@ static void bench(void) {
   free(text);
 }
 
+/* ndr_memmem_ci, with which the matcher confirms phrases, against a naive
+   first-occurrence search: ASCII letters fold, '@' and '`' (0x40 / 0x60)
+   or bytes >= 0x80 do not. */
+static void test_memmem_ci(void) {
+  static const char alpha[] = "aAbB@`[{\xc1\xe1 ";
+  char h[64], n[8];
+  unsigned bad = 0;
+  for (int iter = 0; iter < 200000; iter++) {
+    size_t hl = rnd_below(sizeof h), nl = rnd_below(sizeof n);
+    for (size_t i = 0; i < hl; i++) h[i] = alpha[rnd_below(sizeof alpha - 1)];
+    for (size_t i = 0; i < nl; i++) n[i] = alpha[rnd_below(sizeof alpha - 1)];
+    size_t want = SIZE_MAX;
+    for (size_t i = 0; i + nl <= hl && want == SIZE_MAX; i++)
+      if (naive_count(h + i, nl, n, nl)) want = i;
+    if (ndr_memmem_ci(h, hl, n, nl) != want) bad++;
+  }
+  CHECK_INT(bad, 0);
+  CHECK_INT(ndr_memmem_ci("Relay Access DENIED", 19, "access denied", 13), 6);
+  CHECK_INT(ndr_memmem_ci("x@y", 3, "`", 1), SIZE_MAX);
+}
+
 int main(void) {
+  test_memmem_ci();
   test_fixed();
   test_ids();
   test_empty();

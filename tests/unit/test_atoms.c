@@ -806,6 +806,153 @@ static void test_oracle_generated(void) {
   CHECK_INT(oracle_unsound, 0);
 }
 
+/* ------------------------------------------------------------ branches */
+
+/* The branches of a regex joined with '/' ("" when it is not split). */
+static const char *branches_of(const char *re, uint32_t flags) {
+  static char out[1024];
+  size_t st[NDR_MAX_REGEX_BRANCHES], en[NDR_MAX_REGEX_BRANCHES];
+  size_t n =
+      ndr_regex_branches(re, strlen(re), flags, st, en, NDR_MAX_REGEX_BRANCHES);
+  out[0] = '\0';
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(out);
+    snprintf(out + l, sizeof out - l, "%s%.*s", i ? "/" : "",
+             (int)(en[i] - st[i]), re + st[i]);
+  }
+  return out;
+}
+
+#define BRANCHES(re, want) CHECK_STR(branches_of(re, 0), want)
+
+static void test_branches_fixed(void) {
+  BRANCHES("abc|def|ghi", "abc/def/ghi");
+  BRANCHES("\\bgsmtp\\b|\\bgcdp\\b", "\\bgsmtp\\b/\\bgcdp\\b");
+  BRANCHES("a(b|c)|[|x]|\\|y", "a(b|c)/[|x]/\\|y");
+  BRANCHES("\\Q|\\E|c", "\\Q|\\E/c");
+  BRANCHES("(?i:abc)|def", "(?i:abc)/def");
+  BRANCHES("x(?#|)|y", "x(?#|)/y");
+  BRANCHES("(?=a|b)c|d", "(?=a|b)c/d");
+  BRANCHES("|abc", "/abc");
+  CHECK_STR(branches_of("abc # |\n|def", NDR_RX_EXTENDED), "abc # |\n/def");
+  /* Nothing to split, or branches tied together: whole. */
+  BRANCHES("abc", "");
+  BRANCHES("(a|b)", "");
+  BRANCHES("(a)x|\\1", "");
+  BRANCHES("\\g1|(a)", "");
+  BRANCHES("\\k<n>|(?<n>a)", "");
+  BRANCHES("(?P=n)|(?<n>a)", "");
+  BRANCHES("a(?1)|(b)", "");
+  BRANCHES("(?R)|a", "");
+  BRANCHES("(?(1)a|b)|(c)", "");
+  BRANCHES("(?C1)a|b", "");
+  BRANCHES("(?i)abc|def", "");
+  BRANCHES("ab(?i)c|def", "");
+  BRANCHES("(*UTF)abc|def", "");
+  BRANCHES("(*LIMIT_MATCH=10)abc|def", "");
+  BRANCHES("abc\\K|def", "");
+  BRANCHES("abc(*ACCEPT)|def", "");
+  BRANCHES("abc|def)", "");
+  /* Scoped option settings stay inside their group. */
+  BRANCHES("(a(?i)b|c)|d", "(a(?i)b|c)/d");
+  /* At most max branches. */
+  size_t st[3], en[3];
+  CHECK_INT(ndr_regex_branches("a|b|c", 5, 0, st, en, 3), 3);
+  CHECK_INT(ndr_regex_branches("a|b|c|d", 7, 0, st, en, 3), 0);
+}
+
+/*
+ * The promise the matcher relies on: the leftmost match of the branches
+ * (earliest start, then earliest branch) is the whole regex's match.
+ */
+static unsigned long branch_checked, branch_matched, branch_wrong;
+
+static void check_branches(const char *re, size_t rl, uint32_t flags,
+                           const char *const *subj, const size_t *sl,
+                           size_t ns) {
+  size_t st[NDR_MAX_REGEX_BRANCHES], en[NDR_MAX_REGEX_BRANCHES];
+  size_t nb = ndr_regex_branches(re, rl, flags, st, en, NDR_MAX_REGEX_BRANCHES);
+  if (nb == 0) return;
+  pcre2_code *whole = compile(re, rl, flags);
+  if (!whole) return;
+  pcre2_code *br[NDR_MAX_REGEX_BRANCHES];
+  size_t ok = 0;
+  for (; ok < nb; ok++) {
+    br[ok] = compile(re + st[ok], en[ok] - st[ok], flags);
+    if (!br[ok]) break;
+  }
+  CHECK_INT(ok, nb); /* a branch of a regex that compiles compiles */
+  pcre2_match_data *md = pcre2_match_data_create(16, NULL);
+  for (size_t k = 0; md && ok == nb && k < ns; k++) {
+    PCRE2_SPTR s = (PCRE2_SPTR)subj[k];
+    int rc = pcre2_match(whole, s, sl[k], 0, 0, md, mctx);
+    if (rc < 0 && rc != PCRE2_ERROR_NOMATCH) continue;
+    size_t ws = SIZE_MAX, we = 0, bs = SIZE_MAX, be = 0;
+    if (rc >= 0) {
+      ws = pcre2_get_ovector_pointer(md)[0];
+      we = pcre2_get_ovector_pointer(md)[1];
+    }
+    int limit = 0;
+    for (size_t b = 0; b < nb; b++) {
+      int r2 = pcre2_match(br[b], s, sl[k], 0, 0, md, mctx);
+      if (r2 == PCRE2_ERROR_NOMATCH) continue;
+      if (r2 < 0) {
+        limit = 1;
+        break;
+      }
+      PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+      if (ov[0] < bs) {
+        bs = ov[0];
+        be = ov[1];
+      }
+    }
+    if (limit) continue;
+    branch_checked++;
+    branch_matched += ws != SIZE_MAX;
+    if (ws != bs || we != be) {
+      if (branch_wrong++ < 10)
+        fprintf(stderr,
+                "BRANCHES: /%.*s/ on \"%.*s\": whole %zu-%zu, branches "
+                "%zu-%zu\n",
+                (int)rl, re, (int)sl[k], subj[k], ws, we, bs, be);
+    }
+  }
+  pcre2_match_data_free(md);
+  for (size_t b = 0; b < ok; b++) pcre2_code_free(br[b]);
+  pcre2_code_free(whole);
+}
+
+static void test_branches_generated(void) {
+  branch_checked = branch_matched = branch_wrong = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    static gen g;
+    g.n = 0;
+    g.rl = 0;
+    g.flags = (uint32_t)rnd_below(16);
+    if (gen_node(&g, 0) < 0) continue;
+    char subj[16][64];
+    const char *sp[16];
+    size_t sl[16];
+    for (int k = 0; k < 16; k++) {
+      /* pieces of the regex's own text, so that branches do match */
+      size_t l = 0, want = rnd_below(sizeof subj[k]);
+      while (l < want) {
+        size_t from = rnd_below(g.rl), n = 1 + rnd_below(6);
+        for (size_t i = from; i < g.rl && i < from + n && l < want; i++)
+          if (g.re[i] != '\\' && g.re[i] != '(' && g.re[i] != ')')
+            subj[k][l++] = g.re[i];
+        if (!rnd_below(3) && l < want) subj[k][l++] = ' ';
+      }
+      sp[k] = subj[k];
+      sl[k] = l;
+    }
+    check_branches(g.re, g.rl, g.flags, sp, sl, 16);
+  }
+  CHECK(branch_checked > 20000);
+  CHECK(branch_matched > 10000);
+  CHECK_INT(branch_wrong, 0);
+}
+
 int main(void) {
   mctx = pcre2_match_context_create(NULL);
   if (mctx) {
@@ -820,6 +967,8 @@ int main(void) {
   test_oracle_fixed();
   test_oracle_fuzz();
   test_oracle_generated();
+  test_branches_fixed();
+  test_branches_generated();
   pcre2_match_context_free(mctx);
   return unit_done();
 }

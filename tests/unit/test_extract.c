@@ -274,6 +274,29 @@ static void test_normalize(void) {
   NORM("smtp; 554\n    5.6.0 This message", "smtp; 554 5.6.0 This message");
 }
 
+/* One control byte (or a tab) at every position of lines of up to 40 bytes:
+   the eight-bytes-at-a-time plain-line test must see it wherever it is. */
+static void test_normalize_positions(void) {
+  static const char ctl[] = {'\x01', '\x1f', '\0', '\t', '\x0b'};
+  char in[41], want[41], out[42];
+  unsigned bad = 0;
+  for (size_t n = 1; n <= 40; n++)
+    for (size_t p = 0; p < n; p++)
+      for (size_t c = 0; c < sizeof ctl; c++) {
+        memset(in, 'a', n);
+        in[p] = ctl[c];
+        /* a tab stays inside the line, any other control byte is a blank */
+        memcpy(want, in, n);
+        if (ctl[c] != '\t') want[p] = ' ';
+        size_t s = 0, e = n;
+        while (s < e && (want[s] == ' ' || want[s] == '\t')) s++;
+        while (e > s && (want[e - 1] == ' ' || want[e - 1] == '\t')) e--;
+        size_t r = ndr_diag_normalize(in, n, out);
+        if (r != e - s || memcmp(out, want + s, r) != 0) bad++;
+      }
+  CHECK_INT(bad, 0);
+}
+
 static void test_bytes(void) {
   EX("550\x00"
      "5.1.1 nul separated",
@@ -576,6 +599,7 @@ int main(void) {
   test_not_codes();
   test_multiline();
   test_normalize();
+  test_normalize_positions();
   test_bytes();
   test_corpus();
   test_big();
