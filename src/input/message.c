@@ -18,10 +18,10 @@
  *  2. What the message is, in this order: an Amazon SES notification (JSON,
  *     ses.c); a feedback report (ARF, Hotmail's JMRP, Apple's unsubscribe):
  *     one `feedback` record for each recipient it names (Original-Rcpt-To
- *     may repeat), or one when it names none; the recipients of the delivery-status part(s);
- *     DSN fields written into the text (a forwarded or pasted report, one
- *     level of "> " quoting removed); an auto-reply (RFC 3834 headers or a
- *     vacation subject, and nothing that says bounce): one `autoreply`
+ *     may repeat), or one when it names none; the recipients of the
+ * delivery-status part(s); DSN fields written into the text (a forwarded or
+ * pasted report, one level of "> " quoting removed); an auto-reply (RFC 3834
+ * headers or a vacation subject, and nothing that says bounce): one `autoreply`
  *     record; the recipients the human text names (human.c), when the
  *     headers or the text say it is a bounce; a bounce attached as
  *     message/rfc822 to a report that names nobody (read instead); then
@@ -88,6 +88,7 @@ struct ndr_msg_reader {
   int ses;                /* an Amazon SES notification (NDR_SES_*) */
   int cmd_done;           /* report_cmd looked for */
   const char *report_cmd; /* the SMTP command the report's text names */
+  int human_parsed;       /* rd->human holds the parse of rd->text */
   const char *reporter;   /* the software that wrote the report; "" when
                              looked for and not known, NULL not looked for */
 };
@@ -539,9 +540,9 @@ static const ndr_hrcpt *human_for(ndr_msg_reader *rd, const char *a, size_t n) {
   return NULL;
 }
 
-static void parse_human(ndr_msg_reader *rd, int *done) {
-  if (*done) return;
-  *done = 1;
+static void parse_human(ndr_msg_reader *rd) {
+  if (rd->human_parsed) return;
+  rd->human_parsed = 1;
   /* copies: the parser adds to the pool, which may move */
   char from[320], to[320];
   ndr_human_hint hint;
@@ -785,7 +786,7 @@ static ndr_str dsn_address(ndr_msg_reader *rd, const ndr_dsn_rcpt *r) {
   return r->final_rcpt.len ? r->final_rcpt : r->orig_rcpt;
 }
 
-static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
+static int emit_dsn(ndr_msg_reader *rd, int only_with_addr) {
   int stop = 0;
   int msg_delay = subject_says_delay(rd);
   size_t emitted = 0;
@@ -810,7 +811,7 @@ static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
     /* the human text helps when the DSN says little */
     const ndr_hrcpt *h = NULL;
     if (!r->diag.len || !has_codes(S(rd, r->diag), r->diag.len)) {
-      parse_human(rd, hp);
+      parse_human(rd);
       h = human_for(rd, S(rd, addr), addr.len);
       if (!h && r->orig_rcpt.len)
         h = human_for(rd, S(rd, r->orig_rcpt), r->orig_rcpt.len);
@@ -820,7 +821,8 @@ static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
     dsn_diag(rd, r, h, &human_used);
     /* a DSN diagnostic without any code ("X-Unix; 255"): the report's own
        paragraph with a reply code, when it can only be about this one */
-    if (*hp && rd->human.diag.len && (rd->dsn.n == 1 || !rd->human.n) &&
+    if (rd->human_parsed && rd->human.diag.len &&
+        (rd->dsn.n == 1 || !rd->human.n) &&
         !has_codes(ndr_buf_str(&rd->diag), rd->diag.len) &&
         has_codes(S(rd, rd->human.diag), rd->human.diag.len)) {
       ndr_buf_clear(&rd->tmp);
@@ -836,20 +838,20 @@ static int emit_dsn(ndr_msg_reader *rd, int *hp, int only_with_addr) {
     /* still nothing: the report's own words, when they can only be about
        this one ("mailbox is full: retry timeout exceeded" under a local
        delivery's file name) */
-    if (!rd->diag.len && *hp && rd->human.diag.len &&
+    if (!rd->diag.len && rd->human_parsed && rd->human.diag.len &&
         (rd->dsn.n == 1 || !rd->human.n))
       ndr_buf_add(&rd->diag, S(rd, rd->human.diag), rd->human.diag.len);
     ndr_str remote = r->remote_mta;
     if (!remote.len && h) remote = h->remote_mta;
     ndr_str rep = rd->dsn.reporting_mta;
-    if (!rep.len && *hp) rep = rd->human.reporting_mta;
+    if (!rep.len && rd->human_parsed) rep = rd->human.reporting_mta;
     const char *action =
         act[0] ? act : (kind == NDR_KIND_DELAY ? "delayed" : "failed");
     /* with several recipients, each one's own lines say which command
        refused it */
     if (!h && rd->dsn.n > 1 &&
         !ndr_smtp_command(ndr_buf_str(&rd->diag), rd->diag.len)) {
-      parse_human(rd, hp);
+      parse_human(rd);
       h = human_for(rd, S(rd, addr), addr.len);
     }
     stop = record_for(rd, kind, S(rd, addr), addr.len, ndr_buf_str(&rd->diag),
@@ -1045,7 +1047,7 @@ static void reset_message(ndr_msg_reader *rd) {
   rd->o_msgid = rd->o_from = rd->o_to = rd->o_subject = rd->o_date = z;
   rd->hm_rcpt = rd->fb_type = z;
   rd->apple_unsub = rd->ses = 0;
-  rd->cmd_done = 0;
+  rd->cmd_done = rd->human_parsed = 0;
   rd->report_cmd = NULL;
   rd->reporter = NULL;
 }
@@ -1220,8 +1222,6 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
             "limit: read on its first part");
   unquote(rd);
 
-  int hp = 0; /* human text parsed */
-
   /* Amazon SES notifications are JSON */
   if (rd->text.len && !rd->dsn.n) {
     rd->ses = ndr_ses_parse(rd->text.p, rd->text.len, &rd->pool, &rd->tmp,
@@ -1231,7 +1231,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
       rd->dsn.n = 0;
       return emit_feedback(rd);
     }
-    if (rd->ses != NDR_SES_NONE) return emit_dsn(rd, &hp, 1);
+    if (rd->ses != NDR_SES_NONE) return emit_dsn(rd, 1);
   }
   if (rd->is_feedback || rd->hm_rcpt.len || rd->apple_unsub)
     return emit_feedback(rd);
@@ -1240,7 +1240,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
   size_t with_addr = 0;
   for (size_t i = 0; i < rd->dsn.n; i++)
     if (rd->dsn.r[i].final_rcpt.len || rd->dsn.r[i].orig_rcpt.len) with_addr++;
-  if (with_addr) return emit_dsn(rd, &hp, 1);
+  if (with_addr) return emit_dsn(rd, 1);
 
   /* DSN fields written into the text */
   if (rd->text.len && (ndr_memmem_ci(rd->text.p, rd->text.len,
@@ -1254,7 +1254,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
         rd->dsn.r[k++] = rd->dsn.r[i];
     if (k) {
       rd->dsn.n = k;
-      return emit_dsn(rd, &hp, 1);
+      return emit_dsn(rd, 1);
     }
   }
 
@@ -1263,7 +1263,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
       headers_say_autoreply(rd))
     return emit_autoreply(rd);
 
-  parse_human(rd, &hp);
+  parse_human(rd);
   inline_original(rd);
   int bounce = header_bounce || human_bounce(rd);
   if (rd->human.n && bounce) return emit_human(rd);
@@ -1279,7 +1279,7 @@ static int process(ndr_msg_reader *rd, ndr_span msg, int depth) {
             ndr_pool_add(&rd->pool, rd->tmp.p, rd->tmp.len);
       }
     }
-    return emit_dsn(rd, &hp, 0);
+    return emit_dsn(rd, 0);
   }
   if (rd->is_mdn && !rd->human.n) {
     skipped(rd, "read receipt (message disposition notification)");

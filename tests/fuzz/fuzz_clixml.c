@@ -23,6 +23,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlversion.h>
 
+#include "fuzz_input.h"
 #include "input/input.h"
 #include "input/trace.h"
 #include "ndrsift.h"
@@ -90,23 +91,6 @@ static int on_record(void *user, const char *input, unsigned long where,
   return total == SIZE_MAX;
 }
 
-static void on_skipped(void *user, const char *input, unsigned long where,
-                       const char *what) {
-  (void)user;
-  (void)input;
-  (void)where;
-  if (!what || !*what) abort();
-}
-
-static void on_problem(void *user, ndr_level level, const char *input,
-                       unsigned long where, const char *message) {
-  (void)user;
-  (void)level;
-  (void)input;
-  (void)where;
-  if (!message || !*message) abort();
-}
-
 static void on_mep(void *user, const char *name, const char *value) {
   (void)user;
   if (!name || !value) abort();
@@ -118,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size) {
     FILE *f = fmemopen((void *)data, size, "r");
     if (f) {
-      ndr_input_cb cb = {on_record, on_skipped, on_problem, NULL};
+      ndr_input_cb cb = {on_record, fuzz_on_skipped, fuzz_on_problem, NULL};
       ndr_input_clixml(f, "fuzz", &cb);
       fclose(f);
     }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "common/limits.h"
+#include "fuzz_input.h"
 #include "input/input.h"
 #include "input/msg.h"
 #include "ndrsift.h"
@@ -44,24 +45,8 @@ static int on_record(void *user, const char *input, unsigned long where,
   return 0;
 }
 
-static void on_skipped(void *user, const char *input, unsigned long where,
-                       const char *what) {
-  (void)user;
-  (void)input;
-  (void)where;
-  if (!what || !*what) abort();
-}
-
-static void on_problem(void *user, ndr_level level, const char *input,
-                       unsigned long where, const char *message) {
-  (void)user;
-  (void)level;
-  (void)input;
-  (void)where;
-  if (!message || !*message) abort();
-}
-
-static const ndr_input_cb cb = {on_record, on_skipped, on_problem, NULL};
+static const ndr_input_cb cb = {on_record, fuzz_on_skipped, fuzz_on_problem,
+                                NULL};
 
 static void read_as(const uint8_t *data, size_t size, int mbox) {
   if (size == 0) return;

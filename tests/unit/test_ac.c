@@ -14,24 +14,6 @@
 #include "table/ac.h"
 #include "unit.h"
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return rng_state = x;
-}
-
-static size_t rnd_below(size_t n) {
-  return (size_t)(rnd() % n);
-}
-
-static int fold(int c) {
-  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
-
 static int bit(const uint64_t *hits, size_t id) {
   return (int)((hits[id / 64] >> (id % 64)) & 1);
 }
@@ -41,7 +23,8 @@ static size_t naive_count(const char *t, size_t tl, const char *p, size_t pl) {
   size_t n = 0;
   for (size_t i = 0; i + pl <= tl; i++) {
     size_t k = 0;
-    while (k < pl && fold((unsigned char)t[i + k]) == fold((unsigned char)p[k]))
+    while (k < pl &&
+           unit_fold((unsigned char)t[i + k]) == unit_fold((unsigned char)p[k]))
       k++;
     if (k == pl) n++;
   }
@@ -51,7 +34,8 @@ static size_t naive_count(const char *t, size_t tl, const char *p, size_t pl) {
 static int same_folded(const char *a, size_t al, const char *b, size_t bl) {
   if (al != bl) return 0;
   for (size_t i = 0; i < al; i++)
-    if (fold((unsigned char)a[i]) != fold((unsigned char)b[i])) return 0;
+    if (unit_fold((unsigned char)a[i]) != unit_fold((unsigned char)b[i]))
+      return 0;
   return 1;
 }
 
@@ -181,13 +165,13 @@ static int cross_check(const char *alpha, size_t npat, size_t minlen,
   }
   int32_t next = 0;
   for (size_t i = 0; i < npat; i++) {
-    plen[i] = minlen + rnd_below(maxlen - minlen + 1);
+    plen[i] = minlen + unit_rnd_below(maxlen - minlen + 1);
     pat[i] = malloc(plen[i] + 1);
     if (!pat[i]) {
       bad = 1;
       goto out;
     }
-    for (size_t k = 0; k < plen[i]; k++) pat[i][k] = alpha[rnd_below(na)];
+    for (size_t k = 0; k < plen[i]; k++) pat[i][k] = alpha[unit_rnd_below(na)];
     /* Expected id: that of the first earlier equal pattern, else the next. */
     int32_t want = -1;
     for (size_t j = 0; j < i && want < 0; j++)
@@ -196,12 +180,12 @@ static int cross_check(const char *alpha, size_t npat, size_t minlen,
     id[i] = ndr_ac_add(b, pat[i], plen[i]);
     if (id[i] != want) bad = 1;
   }
-  for (size_t k = 0; k < textlen; k++) text[k] = alpha[rnd_below(na)];
+  for (size_t k = 0; k < textlen; k++) text[k] = alpha[unit_rnd_below(na)];
   /* Sometimes plant patterns, so that long patterns occur too. */
-  for (size_t r = rnd_below(4); r > 0 && npat; r--) {
-    size_t i = rnd_below(npat);
+  for (size_t r = unit_rnd_below(4); r > 0 && npat; r--) {
+    size_t i = unit_rnd_below(npat);
     if (plen[i] <= textlen)
-      memcpy(text + rnd_below(textlen - plen[i] + 1), pat[i], plen[i]);
+      memcpy(text + unit_rnd_below(textlen - plen[i] + 1), pat[i], plen[i]);
   }
   ndr_ac *ac = ndr_ac_build(b);
   if (!ac) {
@@ -240,17 +224,18 @@ static void test_random(void) {
   static const char small[] = "aAbBc\xe9\xc9\x80";
   int failures = 0;
   for (int iter = 0; iter < 4000; iter++) {
-    size_t npat = 1 + rnd_below(iter % 10 == 0 ? 80 : 12);
-    size_t maxlen = 1 + rnd_below(iter % 7 == 0 ? 40 : 6);
-    size_t textlen = iter % 5 == 0 ? 1000 + rnd_below(6000) : rnd_below(200);
+    size_t npat = 1 + unit_rnd_below(iter % 10 == 0 ? 80 : 12);
+    size_t maxlen = 1 + unit_rnd_below(iter % 7 == 0 ? 40 : 6);
+    size_t textlen =
+        iter % 5 == 0 ? 1000 + unit_rnd_below(6000) : unit_rnd_below(200);
     failures += cross_check(small, npat, 1, maxlen, textlen);
   }
   CHECK_INT(failures, 0);
   /* Long patterns against texts around the slicing threshold. */
   failures = 0;
   for (int iter = 0; iter < 60; iter++)
-    failures +=
-        cross_check(small, 1 + rnd_below(6), 50, 400, 500 + rnd_below(12000));
+    failures += cross_check(small, 1 + unit_rnd_below(6), 50, 400,
+                            500 + unit_rnd_below(12000));
   CHECK_INT(failures, 0);
   /* Large sets over letters: a wide (32-bit) table. */
   failures = 0;
@@ -269,7 +254,8 @@ static void test_limit(void) {
   /* About 1.2 million states over 61 classes: ~290 MB of 32-bit entries. */
   for (int i = 0; i < 40000; i++) {
     char p[30];
-    for (size_t k = 0; k < sizeof p; k++) p[k] = (char)(0x80 + rnd_below(60));
+    for (size_t k = 0; k < sizeof p; k++)
+      p[k] = (char)(0x80 + unit_rnd_below(60));
     if (ndr_ac_add(b, p, sizeof p) < 0) break;
   }
   ndr_ac *ac = ndr_ac_build(b);
@@ -306,7 +292,7 @@ static void test_threads(void) {
     free(text);
     return;
   }
-  for (size_t i = 0; i < len; i++) text[i] = "abc"[rnd_below(3)];
+  for (size_t i = 0; i < len; i++) text[i] = "abc"[unit_rnd_below(3)];
   uint64_t want_hits[2] = {0, 0};
   size_t want = ndr_ac_scan(ac, text, len, want_hits);
   scan_job job[4];
@@ -350,14 +336,14 @@ static void bench(void) {
   }
   for (int i = 0; i < NPAT; i++) {
     char p[16];
-    size_t pl = 4 + rnd_below(10);
-    for (size_t k = 0; k < pl; k++) p[k] = letters[rnd_below(26)];
+    size_t pl = 4 + unit_rnd_below(10);
+    for (size_t k = 0; k < pl; k++) p[k] = letters[unit_rnd_below(26)];
     ndr_ac_add(b, p, pl);
   }
   ndr_ac *ac = ndr_ac_build(b);
   ndr_ac_builder_free(b);
   for (size_t i = 0; i < len; i++)
-    text[i] = textchars[rnd_below(sizeof textchars - 1)];
+    text[i] = textchars[unit_rnd_below(sizeof textchars - 1)];
   uint64_t hits[(NPAT + 63) / 64];
   double best = 1e9;
   size_t n = 0;
@@ -384,9 +370,11 @@ static void test_memmem_ci(void) {
   char h[64], n[8];
   unsigned bad = 0;
   for (int iter = 0; iter < 200000; iter++) {
-    size_t hl = rnd_below(sizeof h), nl = rnd_below(sizeof n);
-    for (size_t i = 0; i < hl; i++) h[i] = alpha[rnd_below(sizeof alpha - 1)];
-    for (size_t i = 0; i < nl; i++) n[i] = alpha[rnd_below(sizeof alpha - 1)];
+    size_t hl = unit_rnd_below(sizeof h), nl = unit_rnd_below(sizeof n);
+    for (size_t i = 0; i < hl; i++)
+      h[i] = alpha[unit_rnd_below(sizeof alpha - 1)];
+    for (size_t i = 0; i < nl; i++)
+      n[i] = alpha[unit_rnd_below(sizeof alpha - 1)];
     size_t want = SIZE_MAX;
     for (size_t i = 0; i + nl <= hl && want == SIZE_MAX; i++)
       if (naive_count(h + i, nl, n, nl)) want = i;

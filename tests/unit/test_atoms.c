@@ -17,24 +17,6 @@
 #include "table/ir.h"
 #include "unit.h"
 
-static uint64_t rng_state = 0x2545f4914f6cdd1dull;
-
-static uint64_t rnd(void) {
-  uint64_t x = rng_state;
-  x ^= x << 13;
-  x ^= x >> 7;
-  x ^= x << 17;
-  return rng_state = x;
-}
-
-static size_t rnd_below(size_t n) {
-  return (size_t)(rnd() % n);
-}
-
-static int fold(int c) {
-  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
-}
-
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
@@ -327,7 +309,8 @@ static pcre2_code *compile(const char *re, size_t len, uint32_t flags) {
 static int icontains(const char *h, size_t hl, const char *n, size_t nl) {
   for (size_t i = 0; i + nl <= hl; i++) {
     size_t k = 0;
-    while (k < nl && fold((unsigned char)h[i + k]) == fold((unsigned char)n[k]))
+    while (k < nl &&
+           unit_fold((unsigned char)h[i + k]) == unit_fold((unsigned char)n[k]))
       k++;
     if (k == nl) return 1;
   }
@@ -468,18 +451,19 @@ static void test_oracle_fuzz(void) {
   unsigned long before = oracle_checked;
   oracle_unsound = 0;
   for (int iter = 0; iter < 40000; iter++) {
-    size_t rl = 1 + rnd_below(sizeof re - 1);
+    size_t rl = 1 + unit_rnd_below(sizeof re - 1);
     for (size_t i = 0; i < rl; i++) {
       /* Lean on letters so that literals of three or more occur. */
-      re[i] = rnd_below(3) ? "ab"[rnd_below(2)]
-                           : ralpha[rnd_below(sizeof ralpha - 1)];
+      re[i] = unit_rnd_below(3) ? "ab"[unit_rnd_below(2)]
+                                : ralpha[unit_rnd_below(sizeof ralpha - 1)];
     }
     ndr_atoms a;
     /* Arbitrary bytes first: only "no crash, no overread" is checked. */
     char junk[48];
-    size_t jl = rnd_below(sizeof junk + 1);
-    for (size_t i = 0; i < jl; i++) junk[i] = (char)rnd_below(256);
-    if (ndr_regex_atoms(junk, jl, (uint32_t)rnd_below(16), &a) != 0) CHECK(0);
+    size_t jl = unit_rnd_below(sizeof junk + 1);
+    for (size_t i = 0; i < jl; i++) junk[i] = (char)unit_rnd_below(256);
+    if (ndr_regex_atoms(junk, jl, (uint32_t)unit_rnd_below(16), &a) != 0)
+      CHECK(0);
     ndr_atoms_free(&a);
     size_t off;
     (void)ndr_regex_nested_quantifier(junk, jl, &off);
@@ -497,12 +481,12 @@ static void test_oracle_fuzz(void) {
         /* The regex itself with its metacharacters dropped or kept. */
         sl = 0;
         for (size_t i = 0; i < rl && sl < sizeof subj - 1; i++)
-          if (rnd_below(4) || (re[i] == 'a' || re[i] == 'b'))
+          if (unit_rnd_below(4) || (re[i] == 'a' || re[i] == 'b'))
             subj[sl++] = re[i];
       } else {
-        sl = rnd_below(sizeof subj);
+        sl = unit_rnd_below(sizeof subj);
         for (size_t i = 0; i < sl; i++)
-          subj[i] = salpha[rnd_below(sizeof salpha - 1)];
+          subj[i] = salpha[unit_rnd_below(sizeof salpha - 1)];
       }
       subj[sl] = '\0';
       sp[0] = subj;
@@ -550,10 +534,10 @@ static void emit(gen *g, const char *s) {
 /* Syntax PCRE2 ignores: white space and comments in extended mode,
    (?#...) comments and stray \E or \Q\E anywhere. */
 static void emit_space(gen *g) {
-  if ((g->flags & NDR_RX_EXTENDED) && !rnd_below(3))
-    emit(g, rnd_below(4) ? " " : rnd_below(2) ? "\n\t" : " # note\n");
-  if (!rnd_below(12)) emit(g, rnd_below(2) ? "(?#c)" : "\\E");
-  if (!rnd_below(30)) emit(g, "\\Q\\E");
+  if ((g->flags & NDR_RX_EXTENDED) && !unit_rnd_below(3))
+    emit(g, unit_rnd_below(4) ? " " : unit_rnd_below(2) ? "\n\t" : " # note\n");
+  if (!unit_rnd_below(12)) emit(g, unit_rnd_below(2) ? "(?#c)" : "\\E");
+  if (!unit_rnd_below(30)) emit(g, "\\Q\\E");
 }
 
 static int gen_node(gen *g, int depth);
@@ -568,13 +552,13 @@ static int new_node(gen *g, int kind) {
 static int gen_atom(gen *g, int depth) {
   static const char lits[] = "abcdeABC";
   static const char punct[] = ".-/ #";
-  size_t r = rnd_below(20);
+  size_t r = unit_rnd_below(20);
   int id;
   if (depth < 3 && r < 3) {
     id = new_node(g, N_GROUP);
     if (id < 0) return -1;
     static const char *const open[] = {"(", "(?:", "(?>", "(?i:", "(?|"};
-    emit(g, open[rnd_below(5)]);
+    emit(g, open[unit_rnd_below(5)]);
     int k = gen_node(g, depth + 1);
     if (k < 0) return -1;
     g->node[id].kid[0] = k;
@@ -588,7 +572,7 @@ static int gen_atom(gen *g, int depth) {
     static const char *const cls[][2] = {
         {"[abc]", "abc"},      {"[]a]", "]a"},       {"[a\\]]", "a]"},
         {"[[:digit:]]", "07"}, {"[\\Q]\\E.]", "]."}, {"[-x]", "-x"}};
-    size_t c = rnd_below(6);
+    size_t c = unit_rnd_below(6);
     emit(g, cls[c][0]);
     strcpy(g->node[id].text, cls[c][1]);
     return id;
@@ -598,7 +582,7 @@ static int gen_atom(gen *g, int depth) {
     if (id < 0) return -1;
     static const char *const esc[][2] = {
         {"\\d", "0123456789"}, {"\\s", " \t"}, {"\\w", "aZ_9"}, {"\\W", "-. "}};
-    size_t c = rnd_below(4);
+    size_t c = unit_rnd_below(4);
     emit(g, esc[c][0]);
     strcpy(g->node[id].text, esc[c][1]);
     return id;
@@ -611,8 +595,9 @@ static int gen_atom(gen *g, int depth) {
   if (r == 5) {
     id = new_node(g, N_QUOTE);
     if (id < 0) return -1;
-    size_t l = 1 + rnd_below(4);
-    for (size_t i = 0; i < l; i++) g->node[id].text[i] = "ab.*(|"[rnd_below(6)];
+    size_t l = 1 + unit_rnd_below(4);
+    for (size_t i = 0; i < l; i++)
+      g->node[id].text[i] = "ab.*(|"[unit_rnd_below(6)];
     emit(g, "\\Q");
     emit(g, g->node[id].text);
     emit(g, "\\E");
@@ -622,21 +607,21 @@ static int gen_atom(gen *g, int depth) {
   if (id < 0) return -1;
   char buf[8];
   if (r == 6) {
-    char c = punct[rnd_below(sizeof punct - 1)];
+    char c = punct[unit_rnd_below(sizeof punct - 1)];
     g->node[id].text[0] = c;
     snprintf(buf, sizeof buf, "\\%c", c);
   } else if (r == 7) {
-    char c = lits[rnd_below(sizeof lits - 1)];
+    char c = lits[unit_rnd_below(sizeof lits - 1)];
     g->node[id].text[0] = c;
     snprintf(buf, sizeof buf, "\\x%02x", (unsigned char)c);
   } else if (r == 8) {
     /* One byte of a two-byte character, written raw. */
-    char c = rnd_below(2) ? '\xc3' : '\xa9';
+    char c = unit_rnd_below(2) ? '\xc3' : '\xa9';
     g->node[id].text[0] = c;
     buf[0] = c;
     buf[1] = '\0';
   } else {
-    char c = lits[rnd_below(sizeof lits - 1)];
+    char c = lits[unit_rnd_below(sizeof lits - 1)];
     g->node[id].text[0] = c;
     buf[0] = c;
     buf[1] = '\0';
@@ -647,22 +632,22 @@ static int gen_atom(gen *g, int depth) {
 
 static int gen_piece(gen *g, int depth) {
   int a = gen_atom(g, depth);
-  if (a < 0 || g->node[a].kind == N_QUOTE || rnd_below(3)) return a;
+  if (a < 0 || g->node[a].kind == N_QUOTE || unit_rnd_below(3)) return a;
   int q = new_node(g, N_QUANT);
   if (q < 0) return -1;
   g->node[q].kid[0] = a;
   g->node[q].nk = 1;
   emit_space(g);
   char buf[16];
-  switch (rnd_below(8)) {
+  switch (unit_rnd_below(8)) {
   case 7:
     /* {,n} and { n } are quantifiers from PCRE2 10.43 on, text before. */
     g->node[q].literal_too = 1;
-    if (rnd_below(2)) {
-      g->node[q].min = 0, g->node[q].max = 1 + (int)rnd_below(2);
+    if (unit_rnd_below(2)) {
+      g->node[q].min = 0, g->node[q].max = 1 + (int)unit_rnd_below(2);
       snprintf(buf, sizeof buf, "{,%d}", g->node[q].max);
     } else {
-      g->node[q].min = g->node[q].max = 1 + (int)rnd_below(2);
+      g->node[q].min = g->node[q].max = 1 + (int)unit_rnd_below(2);
       snprintf(buf, sizeof buf, "{ %d }", g->node[q].min);
     }
     break;
@@ -676,20 +661,20 @@ static int gen_piece(gen *g, int depth) {
     g->node[q].min = 1, g->node[q].max = -1, strcpy(buf, "+");
     break;
   case 3:
-    g->node[q].min = g->node[q].max = (int)rnd_below(3);
+    g->node[q].min = g->node[q].max = (int)unit_rnd_below(3);
     snprintf(buf, sizeof buf, "{%d}", g->node[q].min);
     break;
   case 4:
-    g->node[q].min = (int)rnd_below(3), g->node[q].max = -1;
+    g->node[q].min = (int)unit_rnd_below(3), g->node[q].max = -1;
     snprintf(buf, sizeof buf, "{%d,}", g->node[q].min);
     break;
   default:
-    g->node[q].min = (int)rnd_below(2);
-    g->node[q].max = g->node[q].min + (int)rnd_below(3);
+    g->node[q].min = (int)unit_rnd_below(2);
+    g->node[q].max = g->node[q].min + (int)unit_rnd_below(3);
     snprintf(buf, sizeof buf, "{%d,%d}", g->node[q].min, g->node[q].max);
     break;
   }
-  if (!rnd_below(4) && !g->node[q].literal_too) strcat(buf, "?");
+  if (!unit_rnd_below(4) && !g->node[q].literal_too) strcat(buf, "?");
   emit(g, buf);
   strcpy(g->node[q].text, buf);
   return q;
@@ -698,7 +683,7 @@ static int gen_piece(gen *g, int depth) {
 static int gen_seq(gen *g, int depth) {
   int id = new_node(g, N_SEQ);
   if (id < 0) return -1;
-  int n = 1 + (int)rnd_below(6);
+  int n = 1 + (int)unit_rnd_below(6);
   for (int i = 0; i < n; i++) {
     emit_space(g);
     int k = gen_piece(g, depth);
@@ -709,7 +694,7 @@ static int gen_seq(gen *g, int depth) {
 }
 
 static int gen_node(gen *g, int depth) {
-  int n = rnd_below(3) ? 1 : 2 + (int)rnd_below(3);
+  int n = unit_rnd_below(3) ? 1 : 2 + (int)unit_rnd_below(3);
   if (n == 1) return gen_seq(g, depth);
   int id = new_node(g, N_ALT);
   if (id < 0) return -1;
@@ -728,16 +713,17 @@ static void sample(const gen *g, int id, char *out, size_t *ol, size_t cap) {
   case N_LIT:
     if (*ol < cap) {
       char c = n->text[0];
-      if ((g->flags & NDR_RX_CASELESS) && c >= 'a' && c <= 'z' && rnd_below(2))
+      if ((g->flags & NDR_RX_CASELESS) && c >= 'a' && c <= 'z' &&
+          unit_rnd_below(2))
         c = (char)(c - 32);
       out[(*ol)++] = c;
     }
     break;
   case N_CLASS:
-    if (*ol < cap) out[(*ol)++] = n->text[rnd_below(strlen(n->text))];
+    if (*ol < cap) out[(*ol)++] = n->text[unit_rnd_below(strlen(n->text))];
     break;
   case N_DOT:
-    if (*ol < cap) out[(*ol)++] = "xyz a"[rnd_below(5)];
+    if (*ol < cap) out[(*ol)++] = "xyz a"[unit_rnd_below(5)];
     break;
   case N_QUOTE:
     for (size_t i = 0; n->text[i] && *ol < cap; i++) out[(*ol)++] = n->text[i];
@@ -746,20 +732,20 @@ static void sample(const gen *g, int id, char *out, size_t *ol, size_t cap) {
     for (int i = 0; i < n->nk; i++) sample(g, n->kid[i], out, ol, cap);
     break;
   case N_ALT:
-    sample(g, n->kid[rnd_below((size_t)n->nk)], out, ol, cap);
+    sample(g, n->kid[unit_rnd_below((size_t)n->nk)], out, ol, cap);
     break;
   case N_GROUP:
     sample(g, n->kid[0], out, ol, cap);
     break;
   case N_QUANT: {
-    if (n->literal_too && rnd_below(2)) {
+    if (n->literal_too && unit_rnd_below(2)) {
       sample(g, n->kid[0], out, ol, cap);
       for (size_t i = 0; n->text[i] && *ol < cap; i++)
         out[(*ol)++] = n->text[i];
       break;
     }
     int hi = n->max < 0 ? n->min + 3 : n->max;
-    int times = n->min + (int)rnd_below((size_t)(hi - n->min + 1));
+    int times = n->min + (int)unit_rnd_below((size_t)(hi - n->min + 1));
     for (int i = 0; i < times; i++) sample(g, n->kid[0], out, ol, cap);
     break;
   }
@@ -773,7 +759,7 @@ static void test_oracle_generated(void) {
     static gen g;
     g.n = 0;
     g.rl = 0;
-    g.flags = (uint32_t)rnd_below(16);
+    g.flags = (uint32_t)unit_rnd_below(16);
     int root = gen_node(&g, 0);
     if (root < 0) continue;
     ndr_atoms a;
@@ -928,20 +914,20 @@ static void test_branches_generated(void) {
     static gen g;
     g.n = 0;
     g.rl = 0;
-    g.flags = (uint32_t)rnd_below(16);
+    g.flags = (uint32_t)unit_rnd_below(16);
     if (gen_node(&g, 0) < 0) continue;
     char subj[16][64];
     const char *sp[16];
     size_t sl[16];
     for (int k = 0; k < 16; k++) {
       /* pieces of the regex's own text, so that branches do match */
-      size_t l = 0, want = rnd_below(sizeof subj[k]);
+      size_t l = 0, want = unit_rnd_below(sizeof subj[k]);
       while (l < want) {
-        size_t from = rnd_below(g.rl), n = 1 + rnd_below(6);
+        size_t from = unit_rnd_below(g.rl), n = 1 + unit_rnd_below(6);
         for (size_t i = from; i < g.rl && i < from + n && l < want; i++)
           if (g.re[i] != '\\' && g.re[i] != '(' && g.re[i] != ')')
             subj[k][l++] = g.re[i];
-        if (!rnd_below(3) && l < want) subj[k][l++] = ' ';
+        if (!unit_rnd_below(3) && l < want) subj[k][l++] = ' ';
       }
       sp[k] = subj[k];
       sl[k] = l;
@@ -954,6 +940,7 @@ static void test_branches_generated(void) {
 }
 
 int main(void) {
+  unit_seed(0x2545f4914f6cdd1dull); /* this test's inputs */
   mctx = pcre2_match_context_create(NULL);
   if (mctx) {
     pcre2_set_match_limit(mctx, 100000);

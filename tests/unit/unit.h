@@ -4,44 +4,70 @@
  */
 #ifndef NDR_UNIT_H
 #define NDR_UNIT_H
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 static unsigned unit_passed, unit_failed;
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (cond) {                                                              \
-      unit_passed++;                                                         \
-    } else {                                                                 \
-      unit_failed++;                                                         \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (cond) {                                                                \
+      unit_passed++;                                                           \
+    } else {                                                                   \
+      unit_failed++;                                                           \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                        \
+    }                                                                          \
   } while (0)
 
-#define CHECK_STR(got, want)                                                 \
-  do {                                                                       \
-    const char *g_ = (got), *w_ = (want);                                    \
-    if (g_ && w_ && strcmp(g_, w_) == 0) {                                   \
-      unit_passed++;                                                         \
-    } else {                                                                 \
-      unit_failed++;                                                         \
-      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, \
-              g_ ? g_ : "(null)", w_ ? w_ : "(null)");                       \
-    }                                                                        \
+#define CHECK_STR(got, want)                                                   \
+  do {                                                                         \
+    const char *g_ = (got), *w_ = (want);                                      \
+    if (g_ && w_ && strcmp(g_, w_) == 0) {                                     \
+      unit_passed++;                                                           \
+    } else {                                                                   \
+      unit_failed++;                                                           \
+      fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,  \
+              g_ ? g_ : "(null)", w_ ? w_ : "(null)");                         \
+    }                                                                          \
   } while (0)
 
-#define CHECK_INT(got, want)                                                 \
-  do {                                                                       \
-    long long g_ = (long long)(got), w_ = (long long)(want);                 \
-    if (g_ == w_) {                                                          \
-      unit_passed++;                                                         \
-    } else {                                                                 \
-      unit_failed++;                                                         \
-      fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__,   \
-              #got, g_, w_);                                                 \
-    }                                                                        \
+#define CHECK_INT(got, want)                                                   \
+  do {                                                                         \
+    long long g_ = (long long)(got), w_ = (long long)(want);                   \
+    if (g_ == w_) {                                                            \
+      unit_passed++;                                                           \
+    } else {                                                                   \
+      unit_failed++;                                                           \
+      fprintf(stderr, "%s:%d: %s = %lld, want %lld\n", __FILE__, __LINE__,     \
+              #got, g_, w_);                                                   \
+    }                                                                          \
   } while (0)
+
+/* A deterministic xorshift64 generator for randomized tests: the same
+   inputs on every run; a test picks its own seed with unit_seed(). */
+static inline uint64_t *unit_rng(void) {
+  static uint64_t state = 0x9e3779b97f4a7c15ull;
+  return &state;
+}
+static inline void unit_seed(uint64_t seed) {
+  *unit_rng() = seed;
+}
+static inline uint64_t unit_rnd(void) {
+  uint64_t x = *unit_rng();
+  x ^= x << 13;
+  x ^= x >> 7;
+  x ^= x << 17;
+  return *unit_rng() = x;
+}
+static inline size_t unit_rnd_below(size_t n) {
+  return (size_t)(unit_rnd() % n);
+}
+/* ASCII lowercase of one byte */
+static inline int unit_fold(int c) {
+  return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
 
 static int unit_done(void) {
   printf("%u passed, %u failed\n", unit_passed, unit_failed);
