@@ -338,6 +338,13 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
       i++;
       continue;
     }
+    /* inside a word or a number (an IP, an id): neither can start here,
+       as status_at and reply_at would say */
+    if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '.')) {
+      prev = (int)c;
+      i++;
+      continue;
+    }
     int v[3];
     size_t sl = status_at(t, len, i, v);
     if (sl) {
