@@ -36,6 +36,7 @@ struct ndr_matcher {
   int provider_state; /* 0 unknown, 1 computing, 2 known */
   uint32_t provider_pack;
   ndr_evidence ev[NDR_MAX_EVIDENCE];
+  uint32_t ev_node[NDR_MAX_EVIDENCE]; /* the node each piece came from */
   size_t n_ev;
   ndr_buf why;
   ndr_buf scratch;
@@ -110,6 +111,7 @@ static void add_ev(ndr_matcher *m, uint32_t node, size_t off, size_t len) {
   m->ev[m->n_ev].what = m->t->node_desc[node] ? m->t->node_desc[node] : "";
   m->ev[m->n_ev].offset = off;
   m->ev[m->n_ev].length = len;
+  m->ev_node[m->n_ev] = node;
   m->n_ev++;
 }
 
@@ -270,7 +272,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
       if (!ev && t->node_exact[n]) return 1;
     }
     const char *p = ndr_ir_str(ir, x->a);
-    size_t pl = strlen(p);
+    size_t pl = t->node_str_len[n];
     size_t off = ndr_memmem_ci(ndr_buf_str(f), f->len, p, pl);
     if (off == SIZE_MAX) return 0;
     if (ev) add_ev(m, n, x->field == NDR_F_TEXT ? off : SIZE_MAX, pl);
@@ -291,7 +293,7 @@ static int eval(ndr_matcher *m, uint32_t n, int ev) {
   case NDR_OP_EQUALS: {
     const ndr_buf *f = &r->f[x->field];
     const char *s = ndr_ir_str(ir, x->a);
-    int v = ndr_eq_ci(ndr_buf_str(f), f->len, s, strlen(s));
+    int v = ndr_eq_ci(ndr_buf_str(f), f->len, s, t->node_str_len[n]);
     if (v && ev) add_ev(m, n, SIZE_MAX, 0);
     return v;
   }
@@ -437,6 +439,64 @@ static void fill_unknown_why(ndr_matcher *m, const ndr_record *r) {
   }
 }
 
+/* Append n bytes to b, whose room was reserved. */
+static inline void put(ndr_buf *b, const char *s, size_t n) {
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+}
+
+/*
+ * The `why` of a verdict by rule win: the rule's opening words (built with
+ * the table), then its evidence; a text match reads best as the words it
+ * found, not as the regex. Room for all of it is reserved first, so the
+ * pieces are plain copies; the words found go through the printable
+ * escaping only when they hold something other than printable ASCII.
+ */
+static void fill_why(ndr_matcher *m, const ndr_record *r, uint32_t win) {
+  enum { WORDS_MAX = 80 };
+  static const char every[] = "every record of its pack";
+  const ndr_table *t = m->t;
+  const ndr_buf *text = &r->f[NDR_F_TEXT];
+  ndr_buf *w = &m->why;
+  size_t need = t->rule_why_len[win] + sizeof every + 2;
+  for (size_t i = 0; i < m->n_ev; i++)
+    need += 5 + (size_t)t->node_desc_len[m->ev_node[i]] + 4 * WORDS_MAX + 5;
+  if (ndr_buf_reserve(w, need) < 0) return; /* leaves why empty */
+  put(w, t->rule_why[win], t->rule_why_len[win]);
+  if (m->n_ev == 0) put(w, every, sizeof every - 1);
+  for (size_t i = 0; i < m->n_ev; i++) {
+    const ndr_evidence *e = &m->ev[i];
+    uint32_t node = m->ev_node[i];
+    if (i) {
+      if (i + 1 == m->n_ev)
+        put(w, " and ", 5);
+      else
+        put(w, ", ", 2);
+    }
+    if (e->offset != SIZE_MAX && e->offset < text->len && e->length &&
+        e->length <= text->len - e->offset &&
+        t->ir.nodes[node].op != NDR_OP_STATUS) {
+      size_t n = e->length > WORDS_MAX ? WORDS_MAX : e->length;
+      const unsigned char *s = (const unsigned char *)text->p + e->offset;
+      size_t k = 0;
+      while (k < n && s[k] >= 0x20 && s[k] < 0x7f) k++;
+      put(w, "\"", 1);
+      if (k == n)
+        put(w, (const char *)s, n);
+      else
+        ndr_buf_add_printable(w, (const char *)s, n);
+      if (n < e->length)
+        put(w, "...\"", 4);
+      else
+        put(w, "\"", 1);
+    } else {
+      put(w, e->what, t->node_desc_len[node]);
+    }
+  }
+  put(w, ").", 2);
+  w->p[w->len] = '\0';
+}
+
 ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   if (!m || !r || !out) return NDR_ERR_ARG;
   const ndr_table *t = m->t;
@@ -472,16 +532,15 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
                   "that ndrsift can classify it.";
     out->meaning = "nothing in the record says why";
     /* a table may declare its own `unknown` category with better text */
-    for (size_t c = 0; c < ir->n_categories; c++)
-      if (strcmp(ndr_ir_str(ir, ir->categories[c].id), "unknown") == 0) {
-        const ndr_ir_category *k = &ir->categories[c];
-        out->fixer = ndr_fixer_name(k->fixer);
-        out->retry = ndr_retry_name(k->retry);
-        if (*ndr_ir_str(ir, k->advice)) out->advice = ndr_ir_str(ir, k->advice);
-        if (*ndr_ir_str(ir, k->meaning))
-          out->meaning = ndr_ir_str(ir, k->meaning);
-        out->sisimai = str_or_null(ir, k->sisimai);
-      }
+    if (t->unknown_cat != NDR_NONE) {
+      const ndr_ir_category *k = &ir->categories[t->unknown_cat];
+      out->fixer = ndr_fixer_name(k->fixer);
+      out->retry = ndr_retry_name(k->retry);
+      if (*ndr_ir_str(ir, k->advice)) out->advice = ndr_ir_str(ir, k->advice);
+      if (*ndr_ir_str(ir, k->meaning))
+        out->meaning = ndr_ir_str(ir, k->meaning);
+      out->sisimai = str_or_null(ir, k->sisimai);
+    }
     fill_unknown_why(m, r);
     out->why = ndr_buf_str(&m->why);
     return NDR_OK;
@@ -500,35 +559,8 @@ ndr_status ndr_classify(ndr_matcher *m, const ndr_record *r, ndr_verdict *out) {
   out->pack_id = ndr_ir_str(ir, ir->packs[rule->pack].id);
   out->evidence = m->ev;
   out->n_evidence = m->n_ev;
-  ndr_buf *w = &m->why;
-  const char *meaning =
-      out->meaning && *out->meaning ? out->meaning : out->category;
-  ndr_buf_addc(w,
-               (char)(meaning[0] >= 'a' && meaning[0] <= 'z' ? meaning[0] - 32
-                                                             : meaning[0]));
-  ndr_buf_adds(w, meaning + 1);
-  ndr_buf_adds(w, " (rule ");
-  ndr_buf_adds(w, out->rule_id);
-  ndr_buf_adds(w, " matched ");
-  if (m->n_ev == 0) ndr_buf_adds(w, "every record of its pack");
-  const ndr_buf *text = &r->f[NDR_F_TEXT];
-  for (size_t i = 0; i < m->n_ev; i++) {
-    const ndr_evidence *e = &m->ev[i];
-    if (i) ndr_buf_adds(w, i + 1 == m->n_ev ? " and " : ", ");
-    /* a text match reads best as the words it found, not as the regex */
-    if (e->offset != SIZE_MAX && e->offset < text->len && e->length &&
-        e->length <= text->len - e->offset &&
-        strncmp(e->what, "status", 6) != 0) {
-      size_t n = e->length > 80 ? 80 : e->length;
-      ndr_buf_addc(w, '"');
-      ndr_buf_add_printable(w, text->p + e->offset, n);
-      ndr_buf_adds(w, n < e->length ? "...\"" : "\"");
-    } else {
-      ndr_buf_adds(w, e->what);
-    }
-  }
-  ndr_buf_adds(w, ").");
-  out->why = ndr_buf_str(w);
+  fill_why(m, r, win);
+  out->why = ndr_buf_str(&m->why);
   return NDR_OK;
 }
 

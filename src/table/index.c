@@ -77,6 +77,12 @@ void ndr_table_free(ndr_table *t) {
   for (size_t i = 0; t->node_desc && i < t->ir.n_nodes; i++)
     free(t->node_desc[i]);
   free(t->node_desc);
+  free(t->node_desc_len);
+  free(t->node_str_len);
+  for (size_t i = 0; t->rule_why && i < t->ir.n_rules; i++)
+    free(t->rule_why[i]);
+  free(t->rule_why);
+  free(t->rule_why_len);
   free(t->cat_of_rule);
   free(t->re_minlen);
   free(t->re_jit);
@@ -596,6 +602,42 @@ static int split_regexes(ndr_table *t, const uint8_t *on_text,
   return 0;
 }
 
+/*
+ * The opening words of the `why` of every rule (see index.h), and the
+ * table's own `unknown` category. -1 when memory ran out.
+ */
+static int rule_whys(ndr_table *t) {
+  const ndr_ir *ir = &t->ir;
+  size_t nr = ir->n_rules;
+  t->unknown_cat = NDR_NONE;
+  for (size_t c = 0; c < ir->n_categories; c++)
+    if (strcmp(ndr_ir_str(ir, ir->categories[c].id), "unknown") == 0)
+      t->unknown_cat = (uint32_t)c; /* the last declaration wins */
+  t->rule_why = calloc(nr ? nr : 1, sizeof *t->rule_why);
+  t->rule_why_len = calloc(nr ? nr : 1, sizeof *t->rule_why_len);
+  if (!t->rule_why || !t->rule_why_len) return -1;
+  for (size_t r = 0; r < nr; r++) {
+    const ndr_ir_rule *rule = &ir->rules[r];
+    const ndr_ir_category *k = &ir->categories[rule->category];
+    const char *meaning =
+        ndr_ir_str(ir, rule->meaning ? rule->meaning : k->meaning);
+    if (!*meaning) meaning = ndr_ir_str(ir, k->id);
+    ndr_buf b = NDR_BUF_INIT;
+    char first = meaning[0];
+    if (first >= 'a' && first <= 'z') first = (char)(first - 32);
+    if (ndr_buf_addc(&b, first) < 0 || ndr_buf_adds(&b, meaning + 1) < 0 ||
+        ndr_buf_adds(&b, " (rule ") < 0 ||
+        ndr_buf_adds(&b, ndr_ir_str(ir, rule->id)) < 0 ||
+        ndr_buf_adds(&b, " matched ") < 0 || b.len > UINT32_MAX) {
+      ndr_buf_free(&b);
+      return -1;
+    }
+    t->rule_why[r] = b.p;
+    t->rule_why_len[r] = (uint32_t)b.len;
+  }
+  return 0;
+}
+
 ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   *out = NULL;
   const char *v = ndr_ir_validate(ir);
@@ -670,9 +712,12 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   t->node_atom = malloc((nn ? nn : 1) * sizeof *t->node_atom);
   t->node_exact = calloc(nn ? nn : 1, 1);
   t->node_desc = calloc(nn ? nn : 1, sizeof *t->node_desc);
+  t->node_desc_len = calloc(nn ? nn : 1, sizeof *t->node_desc_len);
+  t->node_str_len = calloc(nn ? nn : 1, sizeof *t->node_str_len);
   on_text = calloc(ir->n_regexes ? ir->n_regexes : 1, 1);
   if (!acb || !t->re_atoms_off || !t->re_atoms_n || !t->node_atom ||
-      !t->node_exact || !t->node_desc || !on_text)
+      !t->node_exact || !t->node_desc || !t->node_desc_len ||
+      !t->node_str_len || !on_text)
     goto fail;
   size_t al_n = 0, al_cap = 0, len_cap = 0;
   for (size_t i = 0; i < nn; i++) {
@@ -683,7 +728,10 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       ndr_render_node(ir, (uint32_t)i, &d, 0);
       t->node_desc[i] = d.p ? d.p : strdup("");
       if (!t->node_desc[i]) goto fail;
+      t->node_desc_len[i] = (uint32_t)strlen(t->node_desc[i]);
     }
+    if (x->op == NDR_OP_PHRASE || x->op == NDR_OP_EQUALS)
+      t->node_str_len[i] = (uint32_t)strlen(ndr_ir_str(ir, x->a));
     if (x->field != NDR_F_TEXT) continue;
     if (x->op == NDR_OP_PHRASE) {
       const char *s = ndr_ir_str(ir, x->a);
@@ -797,6 +845,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   }
   for (size_t p = 0; p < ir->n_packs; p++)
     if (ir->packs[p].tier == NDR_TIER_PROVIDER) t->provider_packs++;
+  if (rule_whys(t) < 0) goto fail;
 
   /* the mixed requirement of every rule */
   {

@@ -59,6 +59,17 @@ struct ndr_table {
   uint64_t *atom_rules; /* per atom: rules that one of whose literals it is */
   ndr_keyindex status, reply;
   char **node_desc; /* per leaf node: how it reads, for evidence */
+  uint32_t *node_desc_len;
+  uint32_t *node_str_len; /* per PHRASE or EQUALS node: length of its string */
+  /*
+   * The verdict's `why` starts with the same words for every record a rule
+   * decides: "Meaning (rule ID matched ", the meaning capitalised. Built
+   * once here, so that a classification copies them instead of assembling
+   * them piece by piece.
+   */
+  char **rule_why;
+  uint32_t *rule_why_len;
+  uint32_t unknown_cat; /* the table's own `unknown` category, or NDR_NONE */
   uint32_t *cat_of_rule;
   size_t provider_packs; /* packs of tier provider */
   /*
