@@ -266,22 +266,86 @@ static int anchor_byte(int prev) {
   }
 }
 
-/* Byte classes for the scan: what may start a code, a marker or a line
-   break (BC_START), and what counts as blank (BC_WS, as is_ws). */
-enum { BC_START = 1, BC_WS = 2 };
+/*
+ * Where the scan must stop: a byte that may start a code, a marker or a line
+ * break. Everything else is stepped over, and so are a digit inside a word
+ * or a number (neither a status nor a reply can start there), an 's' not
+ * followed by 'm' and a '-' not followed by '>' (no "smtp;" or "->" marker
+ * starts there). stop_at says it for one byte; next_stop finds the next
+ * such byte, sixteen at a time where SSE2 is there.
+ */
+enum { BC_STOP = 1, BC_WS = 2, BC_DIGIT = 4, BC_S = 8, BC_DASH = 16 };
 static const unsigned char byte_class[256] = {
-    ['\n'] = BC_START, ['\r'] = BC_START, ['\v'] = BC_WS,   ['\f'] = BC_WS,
-    ['2'] = BC_START,  ['3'] = BC_START,  ['4'] = BC_START, ['5'] = BC_START,
-    ['-'] = BC_START,  ['s'] = BC_START,  ['S'] = BC_START, ['\''] = BC_START,
-    ['"'] = BC_START,  ['<'] = BC_START,  [' '] = BC_WS,    ['\t'] = BC_WS,
-    [0] = BC_WS,       [1] = BC_WS,       [2] = BC_WS,      [3] = BC_WS,
-    [4] = BC_WS,       [5] = BC_WS,       [6] = BC_WS,      [7] = BC_WS,
-    [8] = BC_WS,       [14] = BC_WS,      [15] = BC_WS,     [16] = BC_WS,
-    [17] = BC_WS,      [18] = BC_WS,      [19] = BC_WS,     [20] = BC_WS,
-    [21] = BC_WS,      [22] = BC_WS,      [23] = BC_WS,     [24] = BC_WS,
-    [25] = BC_WS,      [26] = BC_WS,      [27] = BC_WS,     [28] = BC_WS,
-    [29] = BC_WS,      [30] = BC_WS,      [31] = BC_WS,
+    ['\n'] = BC_STOP, ['\r'] = BC_STOP, ['\v'] = BC_WS,   ['\f'] = BC_WS,
+    ['2'] = BC_DIGIT, ['3'] = BC_DIGIT, ['4'] = BC_DIGIT, ['5'] = BC_DIGIT,
+    ['-'] = BC_DASH,  ['s'] = BC_S,     ['S'] = BC_S,     ['\''] = BC_STOP,
+    ['"'] = BC_STOP,  ['<'] = BC_STOP,  [' '] = BC_WS,    ['\t'] = BC_WS,
+    [0] = BC_WS,      [1] = BC_WS,      [2] = BC_WS,      [3] = BC_WS,
+    [4] = BC_WS,      [5] = BC_WS,      [6] = BC_WS,      [7] = BC_WS,
+    [8] = BC_WS,      [14] = BC_WS,     [15] = BC_WS,     [16] = BC_WS,
+    [17] = BC_WS,     [18] = BC_WS,     [19] = BC_WS,     [20] = BC_WS,
+    [21] = BC_WS,     [22] = BC_WS,     [23] = BC_WS,     [24] = BC_WS,
+    [25] = BC_WS,     [26] = BC_WS,     [27] = BC_WS,     [28] = BC_WS,
+    [29] = BC_WS,     [30] = BC_WS,     [31] = BC_WS,
 };
+
+static int stop_at(const unsigned char *t, size_t len, size_t i) {
+  unsigned k = byte_class[t[i]];
+  if (k & BC_STOP) return 1;
+  if (k & BC_DIGIT) return i == 0 || !(is_alnum(t[i - 1]) || t[i - 1] == '.');
+  if (k & BC_S) return i + 1 < len && (t[i + 1] | 0x20) == 'm';
+  if (k & BC_DASH) return i + 1 < len && t[i + 1] == '>';
+  return 0;
+}
+
+#if defined(__SSE2__) && !defined(NDR_EXTRACT_PORTABLE)
+#define NDR_EXTRACT_SSE2 1
+#include <emmintrin.h>
+
+/* Bytes of x in [lo, lo + n] (unsigned), as 0xff lanes. */
+static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char n) {
+  __m128i d = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
+  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)n)), d);
+}
+
+/* The stop mask of t[i .. i+16), which needs t[i-1] and t[i+16]. */
+static inline unsigned stop_mask16(const unsigned char *t, size_t i) {
+  const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+  const __m128i prev =
+      _mm_loadu_si128((const __m128i *)(const void *)(t + i - 1));
+  const __m128i next =
+      _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+  const __m128i x20 = _mm_set1_epi8(0x20);
+  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
+                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
+  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+  __m128i lx = _mm_or_si128(x, x20), ln = _mm_or_si128(next, x20);
+  m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(lx, _mm_set1_epi8('s')),
+                                    _mm_cmpeq_epi8(ln, _mm_set1_epi8('m'))));
+  m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+                                    _mm_cmpeq_epi8(next, _mm_set1_epi8('>'))));
+  __m128i word = _mm_or_si128(in_range(prev, '0', 9),
+                              in_range(_mm_or_si128(prev, x20), 'a', 25));
+  word = _mm_or_si128(word, _mm_cmpeq_epi8(prev, _mm_set1_epi8('.')));
+  m = _mm_or_si128(m, _mm_andnot_si128(word, in_range(x, '2', 3)));
+  return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* The first position at or after i (i > 0) where the scan stops; len if
+   there is none. */
+static size_t next_stop(const unsigned char *t, size_t len, size_t i) {
+#if defined(NDR_EXTRACT_SSE2)
+  for (; i + 17 <= len; i += 16) {
+    unsigned m = stop_mask16(t, i);
+    if (m) return i + (size_t)__builtin_ctz(m);
+  }
+#endif
+  while (i < len && !stop_at(t, len, i)) i++;
+  return i;
+}
 
 void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
   if (!out) return;
@@ -316,10 +380,9 @@ void ndr_extract_codes(const char *text, size_t len, ndr_codes *out) {
       continue;
     }
     /* most bytes can start neither a code nor a marker: step over them */
-    if (!(byte_class[c] & BC_START)) {
+    if (!stop_at(t, len, i)) {
       size_t from = i;
-      do i++;
-      while (i < len && !(byte_class[t[i]] & BC_START));
+      i = next_stop(t, len, i + 1);
       /* prev is the last non-blank byte stepped over, if any */
       size_t k = i;
       while (k > from && (byte_class[t[k - 1]] & BC_WS)) k--;
