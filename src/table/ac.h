@@ -16,10 +16,10 @@
  *    a pattern equal (after ASCII folding) to an earlier one returns the
  *    earlier id.
  *  - Every occurrence is seen, overlapping and nested ones included.
- *  - Memory: the transition table has (states x (classes + 1)) entries of
- *    2 or 4 bytes; a build whose table would exceed NDR_MAX_AC_BYTES fails
- *    like an allocation failure (NULL), so hostile pattern sets cannot ask
- *    for unbounded memory.
+ *  - Memory: the transition table has a row of about (classes + 1) entries
+ *    of 2 or 4 bytes per state; a build whose table would exceed
+ * NDR_MAX_AC_BYTES fails like an allocation failure (NULL), so hostile pattern
+ * sets cannot ask for unbounded memory.
  */
 #ifndef NDR_AC_H
 #define NDR_AC_H
@@ -50,6 +50,8 @@ void ndr_ac_free(ndr_ac *ac); /* NULL-safe */
 
 size_t ndr_ac_count(const ndr_ac *ac);  /* number of patterns */
 size_t ndr_ac_memory(const ndr_ac *ac); /* bytes held */
+/* Bytes per transition: 2 (the narrow table) or 4 (wide); 0 for NULL. */
+int ndr_ac_entry_size(const ndr_ac *ac);
 
 /*
  * For every pattern occurring anywhere in text, set bit id in hits (array of

@@ -148,6 +148,9 @@ static void test_high_bytes(void) {
 
 /* One randomized case: patterns and a text over `alpha`, compared with the
    naive search. Returns 0 when everything agreed. */
+/* Bytes per transition of the last table cross_check built (2 or 4). */
+static int last_entry_size;
+
 static int cross_check(const char *alpha, size_t npat, size_t minlen,
                        size_t maxlen, size_t textlen) {
   size_t na = strlen(alpha);
@@ -193,6 +196,7 @@ static int cross_check(const char *alpha, size_t npat, size_t minlen,
     goto out;
   }
   if (ndr_ac_count(ac) != (size_t)next) bad = 1;
+  last_entry_size = ndr_ac_entry_size(ac);
   size_t got = ndr_ac_scan(ac, text, textlen, hits);
   size_t want = 0;
   for (size_t i = 0; i < npat; i++) {
@@ -222,15 +226,17 @@ out:
 
 static void test_random(void) {
   static const char small[] = "aAbBc\xe9\xc9\x80";
-  int failures = 0;
+  int failures = 0, narrow = 0, wide = 0;
   for (int iter = 0; iter < 4000; iter++) {
     size_t npat = 1 + unit_rnd_below(iter % 10 == 0 ? 80 : 12);
     size_t maxlen = 1 + unit_rnd_below(iter % 7 == 0 ? 40 : 6);
     size_t textlen =
         iter % 5 == 0 ? 1000 + unit_rnd_below(6000) : unit_rnd_below(200);
     failures += cross_check(small, npat, 1, maxlen, textlen);
+    narrow += last_entry_size == 2;
   }
   CHECK_INT(failures, 0);
+  CHECK_INT(narrow, 4000); /* small sets: the 16-bit table */
   /* Long patterns against texts around the slicing threshold. */
   failures = 0;
   for (int iter = 0; iter < 60; iter++)
@@ -239,11 +245,14 @@ static void test_random(void) {
   CHECK_INT(failures, 0);
   /* Large sets over letters: a wide (32-bit) table. */
   failures = 0;
-  for (int iter = 0; iter < 4; iter++)
+  for (int iter = 0; iter < 4; iter++) {
     failures += cross_check("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWX"
                             "YZ0123456789 .\xc3\xa9",
                             3000, 3, 14, 20000);
+    wide += last_entry_size == 4;
+  }
   CHECK_INT(failures, 0);
+  CHECK_INT(wide, 4);
 }
 
 /* A pattern set whose table would pass NDR_MAX_AC_BYTES is refused. */
