@@ -25,11 +25,10 @@
 
 struct ndr_matcher {
   const ndr_table *t;
-  uint64_t *hits;         /* atom bits */
-  uint64_t *cand;         /* rule bits */
-  uint64_t *scratch_bits; /* rule bits */
-  uint64_t *pack_ok;      /* pack bits: the packs that may apply */
-  uint8_t *pack_state;    /* 0 unknown, 1 applies, 2 does not */
+  uint64_t *hits;      /* atom bits */
+  uint64_t *cand;      /* rule bits */
+  uint64_t *acc;       /* a fused row (index.h): what the record admits */
+  uint8_t *pack_state; /* 0 unknown, 1 applies, 2 does not */
   pcre2_match_data *md;
   pcre2_match_context *mctx;
   const ndr_record *rec;
@@ -53,13 +52,11 @@ ndr_status ndr_matcher_new(const ndr_table *t, ndr_matcher **out) {
   m->t = t;
   m->hits = calloc(t->atom_words, sizeof *m->hits);
   m->cand = calloc(t->words, sizeof *m->cand);
-  m->scratch_bits = calloc(t->words, sizeof *m->scratch_bits);
-  m->pack_ok = calloc(t->pack_gate.words, sizeof *m->pack_ok);
+  m->acc = calloc(t->fw, sizeof *m->acc);
   m->pack_state = calloc(t->ir.n_packs ? t->ir.n_packs : 1, 1);
   m->md = pcre2_match_data_create(16, NULL);
   m->mctx = pcre2_match_context_create(NULL);
-  if (!m->hits || !m->cand || !m->scratch_bits || !m->pack_ok ||
-      !m->pack_state || !m->md || !m->mctx) {
+  if (!m->hits || !m->cand || !m->acc || !m->pack_state || !m->md || !m->mctx) {
     ndr_matcher_free(m);
     return NDR_ERR_NOMEM;
   }
@@ -74,8 +71,7 @@ void ndr_matcher_free(ndr_matcher *m) {
   if (!m) return;
   free(m->hits);
   free(m->cand);
-  free(m->scratch_bits);
-  free(m->pack_ok);
+  free(m->acc);
   free(m->pack_state);
   pcre2_match_data_free(m->md);
   pcre2_match_context_free(m->mctx);
@@ -361,41 +357,29 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
   /*
    * Candidates: the rules that need no literal or one that was found, and
    * whose status, reply and mixed requirements admit the record, in packs
-   * whose `applies when` may hold. One pass over the literals found
-   * collects the three literal-indexed sets.
+   * whose `applies when` may hold. One row per key and one per literal
+   * found, OR-ed into acc (index.h has the layout).
    */
-  uint32_t skey = ndr_record_status_key(r), rkey = (uint32_t)r->reply;
-  const size_t nw = t->words, pw = t->pack_gate.words;
-  const ndr_mixindex *mx = &t->mixed, *pg = &t->pack_gate;
-  const uint64_t *st = ndr_keyindex_lookup(&t->status, skey);
-  const uint64_t *rp = ndr_keyindex_lookup(&t->reply, rkey);
-  const uint64_t *ms = ndr_keyindex_lookup(&mx->status, skey);
-  const uint64_t *mr = ndr_keyindex_lookup(&mx->reply, rkey);
-  const uint64_t *ps = ndr_keyindex_lookup(&pg->status, skey);
-  const uint64_t *pr = ndr_keyindex_lookup(&pg->reply, rkey);
-  uint64_t *restrict cand = m->cand, *restrict mix = m->scratch_bits;
-  uint64_t *restrict ok = m->pack_ok;
-  for (size_t k = 0; k < nw; k++) {
-    cand[k] = t->text_any[k];
-    mix[k] = mx->none[k] | ms[k] | mr[k];
-  }
-  for (size_t k = 0; k < pw; k++) ok[k] = pg->none[k] | ps[k] | pr[k];
+  const size_t nw = t->words, pw = t->pack_words, fw = t->fw;
+  const uint64_t *sk =
+      ndr_keymap_row(&t->status_map, fw, ndr_record_status_key(r));
+  const uint64_t *rk = ndr_keymap_row(&t->reply_map, fw, (uint32_t)r->reply);
+  uint64_t *restrict acc = m->acc, *restrict cand = m->cand;
+  memcpy(acc, t->fuse_base, nw * sizeof *acc);
+  for (size_t k = nw; k < fw; k++) acc[k] = t->fuse_base[k] | sk[k] | rk[k];
   for (size_t w = 0; w < t->atom_words; w++) {
     uint64_t bits = m->hits[w];
     while (bits) {
       size_t a = w * 64 + (size_t)__builtin_ctzll(bits);
       bits &= bits - 1;
-      const uint64_t *ra = t->atom_rules + a * nw, *rm = mx->atom + a * nw;
-      for (size_t k = 0; k < nw; k++) {
-        cand[k] |= ra[k];
-        mix[k] |= rm[k];
-      }
-      const uint64_t *rg = pg->atom + a * pw;
-      for (size_t k = 0; k < pw; k++) ok[k] |= rg[k];
+      const uint64_t *row = t->fuse_atom + a * fw;
+      for (size_t k = 0; k < fw; k++) acc[k] |= row[k];
     }
   }
-  for (size_t k = 0; k < nw; k++) cand[k] &= st[k] & rp[k] & mix[k];
+  for (size_t k = 0; k < nw; k++)
+    cand[k] = acc[k] & acc[nw + k] & sk[k] & rk[k];
   /* packs whose `applies when` cannot hold drop out with all their rules */
+  const uint64_t *ok = acc + 2 * nw;
   for (size_t w = 0; w < pw; w++) {
     uint64_t out = ~ok[w];
     while (out) {
@@ -403,8 +387,9 @@ static void prepare(ndr_matcher *m, const ndr_record *r) {
       out &= out - 1;
       if (p >= t->ir.n_packs) break;
       m->pack_state[p] = 2;
-      const uint64_t *row = t->pack_rules + p * nw;
-      for (size_t k = 0; k < nw; k++) cand[k] &= ~row[k];
+      const uint32_t *cw = t->pack_cut_word + t->pack_cut_off[p];
+      const uint64_t *cm = t->pack_cut_mask + t->pack_cut_off[p];
+      for (uint32_t k = 0; k < t->pack_cut_n[p]; k++) cand[cw[k]] &= ~cm[k];
     }
   }
 }

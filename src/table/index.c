@@ -41,6 +41,39 @@ unsigned ndr_table_category_count(const ndr_table *t) {
   return t ? (unsigned)t->ir.n_categories : 0;
 }
 
+/* Intervals of a key space, each with the set of items (rules or packs) it
+   admits. */
+typedef struct ndr_keyindex {
+  uint32_t *bounds; /* sorted interval starts; interval i = [bounds[i],
+                       bounds[i+1]) */
+  size_t n;         /* number of intervals */
+  size_t words;     /* 64-bit words in an item set */
+  uint64_t *bits;   /* (n + 1) * words: row 0 = keys below bounds[0] */
+} ndr_keyindex;
+
+/*
+ * Items each admitted by one of several alternatives of mixed kinds (a
+ * status range, a reply range, a literal): an item is admitted when it has
+ * no such requirement (none), or its status or reply index row, or the row
+ * of a literal found, holds it.
+ */
+typedef struct ndr_mixindex {
+  size_t words; /* 64-bit words in an item set */
+  uint64_t *none;
+  ndr_keyindex status, reply;
+  uint64_t *atom; /* n_hits * words */
+} ndr_mixindex;
+
+/* The indexes a table is built from; fused into its rows (index.h), then
+   freed. */
+typedef struct index_parts {
+  uint64_t *atom_rules; /* per literal: the rules it is a literal of */
+  ndr_keyindex status, reply;
+  ndr_mixindex mixed;   /* the mixed requirement of every rule */
+  ndr_mixindex gate;    /* what every pack's `applies when` needs */
+  uint64_t *pack_rules; /* n_packs * words */
+} index_parts;
+
 static void mixindex_free(ndr_mixindex *x) {
   free(x->none);
   free(x->status.bounds);
@@ -48,6 +81,17 @@ static void mixindex_free(ndr_mixindex *x) {
   free(x->reply.bounds);
   free(x->reply.bits);
   free(x->atom);
+}
+
+static void parts_free(index_parts *ix) {
+  free(ix->atom_rules);
+  free(ix->status.bounds);
+  free(ix->status.bits);
+  free(ix->reply.bounds);
+  free(ix->reply.bits);
+  mixindex_free(&ix->mixed);
+  mixindex_free(&ix->gate);
+  free(ix->pack_rules);
 }
 
 void ndr_table_free(ndr_table *t) {
@@ -69,11 +113,16 @@ void ndr_table_free(ndr_table *t) {
   free(t->node_exact);
   ndr_ac_free(t->ac);
   free(t->text_any);
-  free(t->atom_rules);
-  free(t->status.bounds);
-  free(t->status.bits);
-  free(t->reply.bounds);
-  free(t->reply.bits);
+  free(t->fuse_base);
+  free(t->fuse_atom);
+  free(t->status_map.bounds);
+  free(t->status_map.rows);
+  free(t->reply_map.bounds);
+  free(t->reply_map.rows);
+  free(t->pack_cut_off);
+  free(t->pack_cut_n);
+  free(t->pack_cut_word);
+  free(t->pack_cut_mask);
   for (size_t i = 0; t->node_desc && i < t->ir.n_nodes; i++)
     free(t->node_desc[i]);
   free(t->node_desc);
@@ -92,9 +141,6 @@ void ndr_table_free(ndr_table *t) {
   free(t->or_rest_n);
   free(t->or_rest);
   free(t->by_mask);
-  mixindex_free(&t->mixed);
-  mixindex_free(&t->pack_gate);
-  free(t->pack_rules);
   ndr_ir_release(&t->ir);
   free(t);
 }
@@ -368,20 +414,23 @@ static int cmp_u32(const void *a, const void *b) {
 
 /* The number of bounds <= key. Branch-free: the halving steps compile to
    conditional moves, as the keys of successive records are unpredictable. */
-static size_t key_row(const ndr_keyindex *k, uint32_t key) {
-  const uint32_t *base = k->bounds;
-  size_t n = k->n;
+static size_t bounds_row(const uint32_t *bounds, size_t n, uint32_t key) {
+  const uint32_t *base = bounds;
   if (n == 0) return 0;
   while (n > 1) {
     size_t half = n / 2;
     base = base[half] <= key ? base + half : base;
     n -= half;
   }
-  return (size_t)(base - k->bounds) + (*base <= key);
+  return (size_t)(base - bounds) + (*base <= key);
 }
 
-const uint64_t *ndr_keyindex_lookup(const ndr_keyindex *k, uint32_t key) {
-  return k->bits + key_row(k, key) * k->words;
+static size_t key_row(const ndr_keyindex *k, uint32_t key) {
+  return bounds_row(k->bounds, k->n, key);
+}
+
+const uint64_t *ndr_keymap_row(const ndr_keymap *k, size_t fw, uint32_t key) {
+  return k->rows + bounds_row(k->bounds, k->n, key) * fw;
 }
 
 /* The key index of nr items (words per item set) from their requirements. */
@@ -603,6 +652,89 @@ static int split_regexes(ndr_table *t, const uint8_t *on_text,
 }
 
 /*
+ * The key map of one key space from the three indexes on it (one per
+ * requirement kind: rules, mixed, packs): the union of their bounds, and
+ * per interval the three rows that hold for it. -1 when memory ran out.
+ */
+static int fuse_keys(const ndr_table *t, ndr_keymap *km, const ndr_keyindex *k,
+                     const ndr_keyindex *mk, const ndr_keyindex *pk) {
+  size_t nb = k->n + mk->n + pk->n, nw = t->words, pw = t->pack_words;
+  km->bounds = malloc((nb ? nb : 1) * sizeof *km->bounds);
+  if (!km->bounds) return -1;
+  memcpy(km->bounds, k->bounds, k->n * sizeof *k->bounds);
+  memcpy(km->bounds + k->n, mk->bounds, mk->n * sizeof *mk->bounds);
+  memcpy(km->bounds + k->n + mk->n, pk->bounds, pk->n * sizeof *pk->bounds);
+  qsort(km->bounds, nb, sizeof *km->bounds, cmp_u32);
+  size_t u = 0;
+  for (size_t i = 0; i < nb; i++)
+    if (u == 0 || km->bounds[u - 1] != km->bounds[i])
+      km->bounds[u++] = km->bounds[i];
+  km->n = u;
+  km->rows = calloc((u + 1) * t->fw, sizeof *km->rows);
+  if (!km->rows) return -1;
+  for (size_t row = 0; row <= u; row++) {
+    /* every index's bounds are among the union's: the interval's first key
+       (or any key below the first bound) falls in one row of each */
+    uint32_t key = row ? km->bounds[row - 1] : 0;
+    size_t a = row ? key_row(k, key) : 0, b = row ? key_row(mk, key) : 0,
+           c = row ? key_row(pk, key) : 0;
+    uint64_t *dst = km->rows + row * t->fw;
+    memcpy(dst, k->bits + a * nw, nw * sizeof *dst);
+    memcpy(dst + nw, mk->bits + b * nw, nw * sizeof *dst);
+    memcpy(dst + 2 * nw, pk->bits + c * pw, pw * sizeof *dst);
+  }
+  return 0;
+}
+
+/* The fused rows the matcher reads (index.h). -1 when memory ran out. */
+static int fuse(ndr_table *t, const index_parts *ix) {
+  const size_t nw = t->words, pw = ix->gate.words, np = t->ir.n_packs;
+  t->pack_words = pw;
+  t->fw = 2 * nw + pw;
+  const size_t fw = t->fw;
+  t->fuse_base = calloc(fw, sizeof *t->fuse_base);
+  t->fuse_atom = calloc(t->n_hits * fw, sizeof *t->fuse_atom);
+  if (!t->fuse_base || !t->fuse_atom) return -1;
+  memcpy(t->fuse_base, t->text_any, nw * sizeof *t->fuse_base);
+  memcpy(t->fuse_base + nw, ix->mixed.none, nw * sizeof *t->fuse_base);
+  memcpy(t->fuse_base + 2 * nw, ix->gate.none, pw * sizeof *t->fuse_base);
+  for (size_t a = 0; a < t->n_hits; a++) {
+    uint64_t *dst = t->fuse_atom + a * fw;
+    memcpy(dst, ix->atom_rules + a * nw, nw * sizeof *dst);
+    memcpy(dst + nw, ix->mixed.atom + a * nw, nw * sizeof *dst);
+    memcpy(dst + 2 * nw, ix->gate.atom + a * pw, pw * sizeof *dst);
+  }
+  if (fuse_keys(t, &t->status_map, &ix->status, &ix->mixed.status,
+                &ix->gate.status) < 0 ||
+      fuse_keys(t, &t->reply_map, &ix->reply, &ix->mixed.reply,
+                &ix->gate.reply) < 0)
+    return -1;
+  /* per pack, only the words that hold some of its rules */
+  size_t ncut = 0;
+  for (size_t p = 0; p < np; p++)
+    for (size_t w = 0; w < nw; w++) ncut += ix->pack_rules[p * nw + w] != 0;
+  t->pack_cut_off = calloc(np ? np : 1, sizeof *t->pack_cut_off);
+  t->pack_cut_n = calloc(np ? np : 1, sizeof *t->pack_cut_n);
+  t->pack_cut_word = calloc(ncut ? ncut : 1, sizeof *t->pack_cut_word);
+  t->pack_cut_mask = calloc(ncut ? ncut : 1, sizeof *t->pack_cut_mask);
+  if (!t->pack_cut_off || !t->pack_cut_n || !t->pack_cut_word ||
+      !t->pack_cut_mask)
+    return -1;
+  size_t c = 0;
+  for (size_t p = 0; p < np; p++) {
+    t->pack_cut_off[p] = (uint32_t)c;
+    for (size_t w = 0; w < nw; w++) {
+      uint64_t m = ix->pack_rules[p * nw + w];
+      if (!m) continue;
+      t->pack_cut_word[c] = (uint32_t)w;
+      t->pack_cut_mask[c++] = m;
+    }
+    t->pack_cut_n[p] = (uint32_t)(c - t->pack_cut_off[p]);
+  }
+  return 0;
+}
+
+/*
  * The opening words of the `why` of every rule (see index.h), and the
  * table's own `unknown` category. -1 when memory ran out.
  */
@@ -657,6 +789,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   req *reqs = NULL;
   ndr_ac_builder *acb = NULL;
   uint8_t *on_text = NULL; /* per regex: some node tests it on the text */
+  index_parts ix;
+  memset(&ix, 0, sizeof ix);
 
   /* regexes */
   t->re = calloc(ir->n_regexes ? ir->n_regexes : 1, sizeof *t->re);
@@ -819,8 +953,8 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   /* per-rule requirements */
   reqs = calloc(nr ? nr : 1, sizeof *reqs);
   t->text_any = calloc(t->words, sizeof *t->text_any);
-  t->atom_rules = calloc(t->n_hits * t->words, sizeof *t->atom_rules);
-  if (!reqs || !t->text_any || !t->atom_rules) goto fail;
+  ix.atom_rules = calloc(t->n_hits * t->words, sizeof *ix.atom_rules);
+  if (!reqs || !t->text_any || !ix.atom_rules) goto fail;
   for (size_t r = 0; r < nr; r++) {
     req q;
     if (derive(t, ir->rules[r].cond, 1u << NDR_ALT_ATOM, &q, atom_len, 0) < 0)
@@ -830,7 +964,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
       t->text_any[r / 64] |= bit;
     } else {
       for (size_t i = 0; i < q.n; i++)
-        t->atom_rules[q.lo[i] * t->words + r / 64] |= bit;
+        ix.atom_rules[q.lo[i] * t->words + r / 64] |= bit;
     }
     req_free(&q);
   }
@@ -838,7 +972,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     for (size_t r = 0; r < nr; r++)
       if (derive(t, ir->rules[r].cond, 1u << what, &reqs[r], atom_len, 0) < 0)
         goto fail;
-    int rc = build_keyindex(what == NDR_ALT_STATUS ? &t->status : &t->reply,
+    int rc = build_keyindex(what == NDR_ALT_STATUS ? &ix.status : &ix.reply,
                             reqs, nr, t->words);
     for (size_t r = 0; r < nr; r++) req_free(&reqs[r]);
     if (rc < 0) goto fail;
@@ -853,7 +987,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
     size_t r = 0;
     for (; r < nr && !bad; r++)
       bad = derive(t, ir->rules[r].cond, ALT_ALL, &reqs[r], atom_len, 0) < 0;
-    if (!bad) bad = build_mixindex(t, &t->mixed, reqs, nr, t->words) < 0;
+    if (!bad) bad = build_mixindex(t, &ix.mixed, reqs, nr, t->words) < 0;
     for (size_t i = 0; i < r; i++) req_free(&reqs[i]);
     if (bad) goto fail;
   }
@@ -861,21 +995,23 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   /* packs: a pack whose `applies when` cannot hold takes its rules out */
   {
     size_t np = ir->n_packs;
-    t->pack_rules = calloc((np ? np : 1) * t->words, sizeof *t->pack_rules);
+    ix.pack_rules = calloc((np ? np : 1) * t->words, sizeof *ix.pack_rules);
     req *pq = calloc(np ? np : 1, sizeof *pq);
-    int bad = !t->pack_rules || !pq;
+    int bad = !ix.pack_rules || !pq;
     for (size_t r = 0; r < nr && !bad; r++)
-      t->pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
+      ix.pack_rules[ir->rules[r].pack * t->words + r / 64] |= 1ull << (r % 64);
     for (size_t p = 0; p < np && !bad; p++)
       bad = derive(t, ir->packs[p].applies, ALT_ALL, &pq[p], atom_len, 0) < 0;
     if (!bad)
-      bad = build_mixindex(t, &t->pack_gate, pq, np,
+      bad = build_mixindex(t, &ix.gate, pq, np,
                            (np + 63) / 64 ? (np + 63) / 64 : 1) < 0;
     for (size_t p = 0; pq && p < np; p++) req_free(&pq[p]);
     free(pq);
     if (bad) goto fail;
   }
+  if (fuse(t, &ix) < 0) goto fail;
 
+  parts_free(&ix);
   free(reqs);
   free(atom_len);
   free(on_text);
@@ -883,6 +1019,7 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   *out = t;
   return NDR_OK;
 fail:
+  parts_free(&ix);
   free(reqs);
   free(atom_len);
   free(on_text);

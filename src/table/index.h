@@ -22,28 +22,18 @@
 #include "table/ac.h"
 #include "table/ir.h"
 
-/* Intervals of a key space, each with the set of items (rules or packs) it
-   admits. */
-typedef struct ndr_keyindex {
-  uint32_t *bounds; /* sorted interval starts; interval i = [bounds[i],
-                       bounds[i+1]) */
-  size_t n;         /* number of intervals */
-  size_t words;     /* 64-bit words in an item set */
-  uint64_t *bits;   /* (n + 1) * words: row 0 = keys below bounds[0] */
-} ndr_keyindex;
-
 /*
- * Items each admitted by one of several alternatives of mixed kinds (a
- * status range, a reply range, a literal): an item is admitted when it has
- * no such requirement (none), or its status or reply index row, or the row
- * of a literal found, holds it.
+ * A key space (status keys, reply codes) cut into intervals, with one row of
+ * `fw` words per interval: the rules the interval admits by their status
+ * (or reply) requirement (`words` words, to AND), then those it admits by
+ * a mixed requirement (`words` words) and the packs it admits (`pack_words`
+ * words), both to OR. Row 0 holds the keys below bounds[0].
  */
-typedef struct ndr_mixindex {
-  size_t words; /* 64-bit words in an item set */
-  uint64_t *none;
-  ndr_keyindex status, reply;
-  uint64_t *atom; /* n_hits * words */
-} ndr_mixindex;
+typedef struct ndr_keymap {
+  uint32_t *bounds; /* sorted interval starts */
+  size_t n;
+  uint64_t *rows; /* (n + 1) * fw */
+} ndr_keymap;
 
 struct ndr_table {
   ndr_ir ir;
@@ -55,10 +45,8 @@ struct ndr_table {
   uint8_t *node_exact; /* per node: the PHRASE is its whole atom (not cut) */
   ndr_ac *ac;
   size_t n_atoms, atom_words;
-  uint64_t *text_any;   /* rules that need no literal */
-  uint64_t *atom_rules; /* per atom: rules that one of whose literals it is */
-  ndr_keyindex status, reply;
-  char **node_desc; /* per leaf node: how it reads, for evidence */
+  uint64_t *text_any; /* rules that need no literal */
+  char **node_desc;   /* per leaf node: how it reads, for evidence */
   uint32_t *node_desc_len;
   uint32_t *node_str_len; /* per PHRASE or EQUALS node: length of its string */
   /*
@@ -108,18 +96,25 @@ struct ndr_table {
   uint32_t *or_rest;                 /* in order */
   uint8_t *by_mask; /* per node: a phrase decided by its literal alone */
   /*
-   * A fourth requirement mixes kinds: `status 5.7.515 or text "..."` needs
-   * the status OR the literal, which none of the three indexes above can
-   * say; the rules are admitted through `mixed`.
+   * What the matcher reads per record. A rule is a candidate when its
+   * status requirement admits the record's status, its reply requirement
+   * the reply, its literal requirement (none, or a literal found) the text,
+   * and its mixed requirement (`status 5.7.515 or text "..."`, which none
+   * of the three can say alone) one of those. A pack whose `applies when`
+   * cannot hold (by the same kinds of requirement) takes its rules out.
+   * The indexes are fused so that a record costs one search per key and
+   * one pass per literal found; a row has fw = 2 * words + pack_words
+   * words: [literal requirement | mixed requirement | packs].
    */
-  ndr_mixindex mixed;
-  /*
-   * Packs: what each one's `applies when` needs, in the same form (a pack
-   * with nothing indexable is in pack_gate.none); a pack it does not admit
-   * cannot apply, and takes its rules (pack_rules) out of the candidates.
-   */
-  ndr_mixindex pack_gate;
-  uint64_t *pack_rules; /* n_packs * words */
+  size_t pack_words, fw;
+  uint64_t *fuse_base; /* fw: rules needing no literal | no mixed one | packs
+                          needing nothing indexable */
+  uint64_t *fuse_atom; /* n_hits * fw: what each literal found admits */
+  ndr_keymap status_map, reply_map;
+  /* per pack: the words of the rule sets that hold its rules, and masks */
+  uint32_t *pack_cut_off, *pack_cut_n;
+  uint32_t *pack_cut_word;
+  uint64_t *pack_cut_mask;
 };
 
 /* Kinds of alternative in a requirement. */
@@ -133,5 +128,5 @@ uint32_t ndr_pcre2_options(uint32_t rx_flags);
 /* Render a condition tree as rule-language text (for dumps and explain). */
 #include "common/buf.h"
 void ndr_render_node(const ndr_ir *ir, uint32_t n, ndr_buf *b, int paren);
-/* The item set admitted by a key index for one key. */
-const uint64_t *ndr_keyindex_lookup(const ndr_keyindex *k, uint32_t key);
+/* The row of a key map for one key. */
+const uint64_t *ndr_keymap_row(const ndr_keymap *k, size_t fw, uint32_t key);
