@@ -98,13 +98,18 @@ static void emit(run *r, const char *input, unsigned long recno,
   case OF_JSONL:
     ndr_buf_adds(b, "{\"input\":");
     json_str(b, input);
-    ndr_buf_printf(b, ",\"record\":%lu,\"line\":%lu,\"kind\":", recno, lineno);
+    ndr_buf_adds(b, ",\"record\":");
+    ndr_buf_add_uint(b, recno);
+    ndr_buf_adds(b, ",\"line\":");
+    ndr_buf_add_uint(b, lineno);
+    ndr_buf_adds(b, ",\"kind\":");
     json_str(b, ndr_kind_name(ndr_record_kind(r->rec)));
     ndr_buf_adds(b, ",\"provider\":");
     json_str(b, v->provider);
-    if (reply)
-      ndr_buf_printf(b, ",\"reply_code\":%d", reply);
-    else
+    if (reply) {
+      ndr_buf_adds(b, ",\"reply_code\":");
+      ndr_buf_add_uint(b, (unsigned)reply);
+    } else
       ndr_buf_adds(b, ",\"reply_code\":null");
     ndr_buf_adds(b, ",\"status\":");
     json_str(b, has_st ? st : NULL);
@@ -126,7 +131,9 @@ static void emit(run *r, const char *input, unsigned long recno,
       json_str(b, v->rule_id);
       ndr_buf_adds(b, ",\"file\":");
       json_str(b, v->rule_file);
-      ndr_buf_printf(b, ",\"line\":%u,\"pack\":", v->rule_line);
+      ndr_buf_adds(b, ",\"line\":");
+      ndr_buf_add_uint(b, v->rule_line);
+      ndr_buf_adds(b, ",\"pack\":");
       json_str(b, v->pack_id);
       ndr_buf_addc(b, '}');
     } else {
@@ -140,7 +147,9 @@ static void emit(run *r, const char *input, unsigned long recno,
       json_str(b, e->what);
       if (e->offset != SIZE_MAX && e->offset <= tl &&
           e->length <= tl - e->offset) {
-        ndr_buf_printf(b, ",\"offset\":%zu,\"matched\":\"", e->offset);
+        ndr_buf_adds(b, ",\"offset\":");
+        ndr_buf_add_uint(b, e->offset);
+        ndr_buf_adds(b, ",\"matched\":\"");
         ndr_buf_add_json(b, text + e->offset, e->length);
         ndr_buf_addc(b, '"');
       }
@@ -153,7 +162,9 @@ static void emit(run *r, const char *input, unsigned long recno,
       size_t fl;
       const char *fv = ndr_record_get(r->rec, (ndr_field)f, &fl);
       if (!fl) continue;
-      ndr_buf_printf(b, ",\"%s\":\"", ndr_field_name((ndr_field)f));
+      ndr_buf_adds(b, ",\"");
+      ndr_buf_adds(b, ndr_field_name((ndr_field)f));
+      ndr_buf_adds(b, "\":\"");
       ndr_buf_add_json(b, fv, fl);
       ndr_buf_addc(b, '"');
     }

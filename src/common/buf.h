@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct ndr_buf {
   char *p;
@@ -23,9 +24,24 @@ typedef struct ndr_buf {
 
 void ndr_buf_free(ndr_buf *b);
 int ndr_buf_reserve(ndr_buf *b, size_t extra);
-int ndr_buf_add(ndr_buf *b, const void *bytes, size_t len);
-int ndr_buf_adds(ndr_buf *b, const char *s);
-int ndr_buf_addc(ndr_buf *b, char c);
+/* ndr_buf_add when the room is not there yet: grows, then appends. */
+int ndr_buf_add_grow(ndr_buf *b, const void *bytes, size_t len);
+/* Appends are inline: the common case, room to spare, is a copy. */
+static inline int ndr_buf_add(ndr_buf *b, const void *bytes, size_t len) {
+  if (b->cap - b->len <= len) return ndr_buf_add_grow(b, bytes, len);
+  if (len) memcpy(b->p + b->len, bytes, len);
+  b->len += len;
+  b->p[b->len] = '\0';
+  return 0;
+}
+static inline int ndr_buf_adds(ndr_buf *b, const char *s) {
+  return ndr_buf_add(b, s, strlen(s));
+}
+static inline int ndr_buf_addc(ndr_buf *b, char c) {
+  return ndr_buf_add(b, &c, 1);
+}
+/* Append v in decimal. */
+int ndr_buf_add_uint(ndr_buf *b, unsigned long long v);
 int ndr_buf_printf(ndr_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int ndr_buf_vprintf(ndr_buf *b, const char *fmt, va_list ap)
