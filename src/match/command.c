@@ -233,16 +233,62 @@ static const char *transcript(const unsigned char *t, size_t len) {
   return s.best[0] ? s.best[0] : s.best[1];
 }
 
+/*
+ * What a byte means to the scan: it may start a phrase (phrase_at's cases)
+ * or a transcript's "<<<". Everything else is stepped over at once.
+ */
+enum { CS_PHRASE = 1, CS_ANGLE = 2 };
+static const unsigned char scan_class[256] = {
+    ['i'] = CS_PHRASE, ['I'] = CS_PHRASE, ['a'] = CS_PHRASE, ['A'] = CS_PHRASE,
+    ['d'] = CS_PHRASE, ['D'] = CS_PHRASE, ['w'] = CS_PHRASE, ['W'] = CS_PHRASE,
+    ['r'] = CS_PHRASE, ['R'] = CS_PHRASE, ['m'] = CS_PHRASE, ['M'] = CS_PHRASE,
+    ['s'] = CS_PHRASE, ['S'] = CS_PHRASE, ['b'] = CS_PHRASE, ['B'] = CS_PHRASE,
+    ['f'] = CS_PHRASE, ['F'] = CS_PHRASE, ['['] = CS_PHRASE, ['<'] = CS_ANGLE,
+};
+
+/* The second byte of every phrase that starts with a (both lowercase): a
+   cheap test before phrase_at compares whole phrases. */
+static int second_ok(unsigned char a, unsigned char b) {
+  switch (a) {
+  case 'i':
+    return b == 'n';
+  case 'a':
+    return b == 'f';
+  case 'd':
+    return b == 'o' || b == 'i';
+  case 'w':
+    return b == 'h';
+  case 'r':
+    return b == 'e';
+  case 'm':
+    return b == 'o';
+  case 's':
+    return b == 'm';
+  case 'b':
+    return b == 'u';
+  case 'f':
+    return b == 'o';
+  case '[':
+    return b == 'r' || b == 'm';
+  default:
+    return 0;
+  }
+}
+
 const char *ndr_smtp_command(const char *text, size_t len) {
   if (!text || !len) return NULL;
   const unsigned char *t = (const unsigned char *)text;
   int seen_reply = 0; /* a transcript needs a "<<< " line */
-  for (size_t p = 0; p < len; p++) {
-    /* phrases start a word (phrase_at's switch on the first byte is the
-       quick test) */
-    if (t[p] == '<' && p + 2 < len && t[p + 1] == '<' && t[p + 2] == '<')
-      seen_reply = 1;
+  for (size_t p = 0; p + 1 < len; p++) {
+    unsigned k = scan_class[t[p]];
+    if (!k) continue;
+    if (k == CS_ANGLE) {
+      if (p + 2 < len && t[p + 1] == '<' && t[p + 2] == '<') seen_reply = 1;
+      continue;
+    }
+    /* phrases start a word and are at least two bytes long */
     if (p && alnum(t[p - 1])) continue;
+    if (!second_ok(lc(t[p]), lc(t[p + 1]))) continue;
     const char *c = phrase_at(t, len, p);
     if (c) return c;
   }
