@@ -7,9 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "common/simd.h"
 
 void ndr_buf_free(ndr_buf *b) {
   if (!b) return;
@@ -183,11 +181,11 @@ int ndr_buf_add_printable(ndr_buf *b, const char *s, size_t len) {
    ASCII other than '"' and '\\'. Sixteen bytes at a time with SSE2. */
 static size_t json_plain(const unsigned char *u, size_t len) {
   size_t i = 0;
-#if defined(__SSE2__)
+#if defined(NDR_SSE2)
   const __m128i lo = _mm_set1_epi8(0x1f), q = _mm_set1_epi8('"'),
                 bs = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7e);
   for (; i + 16 <= len; i += 16) {
-    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(u + i));
+    __m128i x = ndr_load16(u + i);
     /* x <= 0x1f or x > 0x7e (unsigned), or a quote or a backslash */
     __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(x, lo), x),
                              _mm_cmpeq_epi8(_mm_max_epu8(x, del), x));

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "common/simd.h"
+
 static unsigned char lc(unsigned char c) {
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
@@ -234,16 +236,15 @@ static const char *transcript(const unsigned char *t, size_t len) {
 }
 
 /*
- * What a byte means to the scan: it may start a phrase (phrase_at's cases)
- * or a transcript's "<<<". Everything else is stepped over at once.
+ * The bytes that may start a phrase (phrase_at's cases).
  */
-enum { CS_PHRASE = 1, CS_ANGLE = 2 };
+enum { CS_PHRASE = 1 };
 static const unsigned char scan_class[256] = {
     ['i'] = CS_PHRASE, ['I'] = CS_PHRASE, ['a'] = CS_PHRASE, ['A'] = CS_PHRASE,
     ['d'] = CS_PHRASE, ['D'] = CS_PHRASE, ['w'] = CS_PHRASE, ['W'] = CS_PHRASE,
     ['r'] = CS_PHRASE, ['R'] = CS_PHRASE, ['m'] = CS_PHRASE, ['M'] = CS_PHRASE,
     ['s'] = CS_PHRASE, ['S'] = CS_PHRASE, ['b'] = CS_PHRASE, ['B'] = CS_PHRASE,
-    ['f'] = CS_PHRASE, ['F'] = CS_PHRASE, ['['] = CS_PHRASE, ['<'] = CS_ANGLE,
+    ['f'] = CS_PHRASE, ['F'] = CS_PHRASE, ['['] = CS_PHRASE,
 };
 
 /* The second byte of every phrase that starts with a (both lowercase): a
@@ -275,20 +276,70 @@ static int second_ok(unsigned char a, unsigned char b) {
   }
 }
 
+/* Does a phrase start at t[p] (p + 1 < len)? The byte before is no letter
+   or digit, and the first two bytes are those of some phrase. */
+static int phrase_start(const unsigned char *t, size_t p) {
+  return (scan_class[t[p]] & CS_PHRASE) && (p == 0 || !alnum(t[p - 1])) &&
+         second_ok(lc(t[p]), lc(t[p + 1]));
+}
+
+#if defined(NDR_SSE2)
+/* phrase_start for t[i .. i+16) as a bit mask (needs t[i-1 .. i+16]), and
+   into *angle the positions of "<<<" (needs t[i+17] too). */
+static unsigned starts16(const unsigned char *t, size_t i, unsigned *angle) {
+  const __m128i x = ndr_load16(t + i), prev = ndr_load16(t + i - 1),
+                n1 = ndr_load16(t + i + 1), n2 = ndr_load16(t + i + 2);
+  const __m128i x20 = _mm_set1_epi8(0x20);
+  const __m128i a = _mm_or_si128(x, x20), b = _mm_or_si128(n1, x20);
+  /* the first two bytes of a phrase (second_ok) */
+  __m128i bo = ndr_eq16(b, 'o');
+  __m128i m = _mm_and_si128(ndr_eq16(a, 'i'), ndr_eq16(b, 'n'));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(a, 'a'), ndr_eq16(b, 'f')));
+  m = _mm_or_si128(
+      m, _mm_and_si128(ndr_eq16(a, 'd'), _mm_or_si128(bo, ndr_eq16(b, 'i'))));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(a, 'w'), ndr_eq16(b, 'h')));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(a, 'r'), ndr_eq16(b, 'e')));
+  m = _mm_or_si128(
+      m, _mm_and_si128(_mm_or_si128(ndr_eq16(a, 'm'), ndr_eq16(a, 'f')), bo));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(a, 's'), ndr_eq16(b, 'm')));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(a, 'b'), ndr_eq16(b, 'u')));
+  m = _mm_or_si128(
+      m, _mm_and_si128(ndr_eq16(x, '['),
+                       _mm_or_si128(ndr_eq16(b, 'r'), ndr_eq16(b, 'm'))));
+  m = _mm_andnot_si128(ndr_alnum16(prev), m);
+  __m128i g = _mm_and_si128(_mm_and_si128(ndr_eq16(x, '<'), ndr_eq16(n1, '<')),
+                            ndr_eq16(n2, '<'));
+  *angle = (unsigned)_mm_movemask_epi8(g);
+  return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 const char *ndr_smtp_command(const char *text, size_t len) {
   if (!text || !len) return NULL;
   const unsigned char *t = (const unsigned char *)text;
   int seen_reply = 0; /* a transcript needs a "<<< " line */
-  for (size_t p = 0; p + 1 < len; p++) {
-    unsigned k = scan_class[t[p]];
-    if (!k) continue;
-    if (k == CS_ANGLE) {
-      if (p + 2 < len && t[p + 1] == '<' && t[p + 2] == '<') seen_reply = 1;
-      continue;
+  size_t p = 0;
+  if (len >= 2 && phrase_start(t, 0)) {
+    const char *c = phrase_at(t, len, 0);
+    if (c) return c;
+  }
+  if (len >= 3 && t[0] == '<' && t[1] == '<' && t[2] == '<') seen_reply = 1;
+  p = 1;
+#if defined(NDR_SSE2)
+  for (; p + 18 <= len; p += 16) {
+    unsigned angle, m = starts16(t, p, &angle);
+    seen_reply |= angle != 0;
+    while (m) {
+      const char *c = phrase_at(t, len, p + (size_t)__builtin_ctz(m));
+      if (c) return c;
+      m &= m - 1;
     }
-    /* phrases start a word and are at least two bytes long */
-    if (p && alnum(t[p - 1])) continue;
-    if (!second_ok(lc(t[p]), lc(t[p + 1]))) continue;
+  }
+#endif
+  for (; p + 1 < len; p++) {
+    if (t[p] == '<' && p + 2 < len && t[p + 1] == '<' && t[p + 2] == '<')
+      seen_reply = 1;
+    if (!phrase_start(t, p)) continue;
     const char *c = phrase_at(t, len, p);
     if (c) return c;
   }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/simd.h"
+
 enum { ADJ_GAP_MAX = 32, ANGLE_BLANKS_MAX = 8 };
 
 static int is_digit(unsigned c) {
@@ -298,38 +300,22 @@ static int stop_at(const unsigned char *t, size_t len, size_t i) {
   return 0;
 }
 
-#if defined(__SSE2__) && !defined(NDR_EXTRACT_PORTABLE)
-#define NDR_EXTRACT_SSE2 1
-#include <emmintrin.h>
-
-/* Bytes of x in [lo, lo + n] (unsigned), as 0xff lanes. */
-static inline __m128i in_range(__m128i x, unsigned char lo, unsigned char n) {
-  __m128i d = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
-  return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)n)), d);
-}
-
+#if defined(NDR_SSE2)
 /* The stop mask of t[i .. i+16), which needs t[i-1] and t[i+16]. */
 static inline unsigned stop_mask16(const unsigned char *t, size_t i) {
-  const __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
-  const __m128i prev =
-      _mm_loadu_si128((const __m128i *)(const void *)(t + i - 1));
-  const __m128i next =
-      _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+  const __m128i x = ndr_load16(t + i), prev = ndr_load16(t + i - 1),
+                next = ndr_load16(t + i + 1);
   const __m128i x20 = _mm_set1_epi8(0x20);
-  __m128i m = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\n')),
-                           _mm_cmpeq_epi8(x, _mm_set1_epi8('\r')));
+  __m128i m = _mm_or_si128(ndr_eq16(x, '\n'), ndr_eq16(x, '\r'));
   m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('\'')));
-  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('"')));
-  m = _mm_or_si128(m, _mm_cmpeq_epi8(x, _mm_set1_epi8('<')));
+  m = _mm_or_si128(m, ndr_eq16(x, '"'));
+  m = _mm_or_si128(m, ndr_eq16(x, '<'));
   __m128i lx = _mm_or_si128(x, x20), ln = _mm_or_si128(next, x20);
-  m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(lx, _mm_set1_epi8('s')),
-                                    _mm_cmpeq_epi8(ln, _mm_set1_epi8('m'))));
-  m = _mm_or_si128(m, _mm_and_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
-                                    _mm_cmpeq_epi8(next, _mm_set1_epi8('>'))));
-  __m128i word = _mm_or_si128(in_range(prev, '0', 9),
-                              in_range(_mm_or_si128(prev, x20), 'a', 25));
-  word = _mm_or_si128(word, _mm_cmpeq_epi8(prev, _mm_set1_epi8('.')));
-  m = _mm_or_si128(m, _mm_andnot_si128(word, in_range(x, '2', 3)));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(lx, 's'), ndr_eq16(ln, 'm')));
+  m = _mm_or_si128(m, _mm_and_si128(ndr_eq16(x, '-'), ndr_eq16(next, '>')));
+  __m128i word = ndr_alnum16(prev);
+  word = _mm_or_si128(word, ndr_eq16(prev, '.'));
+  m = _mm_or_si128(m, _mm_andnot_si128(word, ndr_in_range16(x, '2', 3)));
   return (unsigned)_mm_movemask_epi8(m);
 }
 #endif
@@ -337,7 +323,7 @@ static inline unsigned stop_mask16(const unsigned char *t, size_t i) {
 /* The first position at or after i (i > 0) where the scan stops; len if
    there is none. */
 static size_t next_stop(const unsigned char *t, size_t len, size_t i) {
-#if defined(NDR_EXTRACT_SSE2)
+#if defined(NDR_SSE2)
   for (; i + 17 <= len; i += 16) {
     unsigned m = stop_mask16(t, i);
     if (m) return i + (size_t)__builtin_ctz(m);

@@ -16,7 +16,7 @@
  * extract.c once more, built without its SSE2 scan (as on a machine that
  * has none), to check that both paths give the same results.
  */
-#define NDR_EXTRACT_PORTABLE 1
+#define NDR_NO_SIMD 1
 #define ndr_extract_codes portable_extract_codes
 #define ndr_diag_normalize portable_diag_normalize
 void portable_extract_codes(const char *text, size_t len, ndr_codes *out);
