@@ -40,6 +40,12 @@ typedef struct run {
 } run;
 
 static void count_category(run *r, const char *cat) {
+  /* the table holds each category id once: the pointer finds it first */
+  for (size_t i = 0; i < r->n_counts; i++)
+    if (r->counts[i].cat == cat) {
+      r->counts[i].n++;
+      return;
+    }
   for (size_t i = 0; i < r->n_counts; i++)
     if (strcmp(r->counts[i].cat, cat) == 0) {
       r->counts[i].n++;
