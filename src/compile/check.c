@@ -186,6 +186,34 @@ static ast_pattern *find_pattern(ndr_compiler *c, ndr_tok name) {
 }
 
 /* Compile a regex value once to validate it and warn about slow forms. */
+
+/*
+ * Can the table prefilter this regex on the text? It can when the regex
+ * has a set of literals, or when it splits at its top-level '|' into
+ * branches that all have one (the table then runs each branch only when
+ * its literals were found, and takes their literals together for the
+ * candidate index).
+ */
+static int regex_prefiltered(const char *src, size_t len, uint32_t rxf) {
+  ndr_atoms at = {0};
+  int ok = ndr_regex_atoms(src, len, rxf, &at) != 0 || at.n > 0;
+  ndr_atoms_free(&at);
+  if (ok) return 1;
+  size_t start[NDR_MAX_REGEX_BRANCHES], end[NDR_MAX_REGEX_BRANCHES];
+  size_t nb =
+      ndr_regex_branches(src, len, rxf, start, end, NDR_MAX_REGEX_BRANCHES);
+  if (nb == 0) return 0;
+  for (size_t b = 0; b < nb; b++) {
+    ndr_atoms ba = {0};
+    int has =
+        ndr_regex_atoms(src + start[b], end[b] - start[b], rxf, &ba) != 0 ||
+        ba.n > 0;
+    ndr_atoms_free(&ba);
+    if (!has) return 0;
+  }
+  return 1;
+}
+
 static void check_regex(ndr_compiler *c, ast_value *v, int field) {
   uint32_t rxf = 0;
   for (const char *f = v->flags ? v->flags : ""; *f; f++) {
@@ -240,17 +268,14 @@ static void check_regex(ndr_compiler *c, ast_value *v, int field) {
                "slow-pattern",
                "nested unbounded quantifiers can backtrack catastrophically; "
                "make the inner or the outer repetition bounded");
-  if (field == NDR_F_TEXT) {
-    ndr_atoms at = {0};
-    if (ndr_regex_atoms(v->tok.s, v->tok.len, rxf, &at) == 0 && at.n == 0)
-      ndr_c_diag(c, NDR_WARNING, v->span, "regex-without-literal",
-                 "this regex gives the prefilter no literal: some branch has "
-                 "no literal of %u or more characters, or there are more than "
-                 "%u alternatives; it runs on every candidate record (slow "
-                 "pattern)",
-                 NDR_MIN_ATOM_LEN, NDR_MAX_ATOM_ALTS);
-    ndr_atoms_free(&at);
-  }
+  if (field == NDR_F_TEXT && !regex_prefiltered(v->tok.s, v->tok.len, rxf))
+    ndr_c_diag(c, NDR_WARNING, v->span, "regex-without-literal",
+               "this regex gives the prefilter no literal: some alternative "
+               "has no literal of %u or more characters, or there are more "
+               "alternatives than the prefilter takes (%u in one set, %u "
+               "at the top level); it runs on every candidate record (slow "
+               "pattern)",
+               NDR_MIN_ATOM_LEN, NDR_MAX_ATOM_ALTS, NDR_MAX_REGEX_BRANCHES);
 }
 
 static void check_text_value(ndr_compiler *c, ast_value *v, int field) {
@@ -466,6 +491,25 @@ static void check_providers(ndr_compiler *c, ast_cond *n, const ndr_ir *base) {
   }
 }
 
+/*
+ * A provider pack's `applies when` that tests the provider: the provider is
+ * the first provider pack whose `applies when` holds, so while it is being
+ * worked out it is unknown and `provider is` does not hold.
+ */
+static void check_provider_in_applies(ndr_compiler *c, ast_cond *n) {
+  if (!n) return;
+  if (n->kind == C_AND || n->kind == C_OR || n->kind == C_NOT) {
+    for (size_t i = 0; i < n->n_kids; i++)
+      check_provider_in_applies(c, n->kids[i]);
+    return;
+  }
+  if (n->field_id == AST_F_PROVIDER)
+    ndr_c_diag(c, NDR_WARNING, n->span, "provider-in-applies",
+               "a provider pack's applies cannot test the provider: the "
+               "provider is being worked out from these conditions, so "
+               "'provider is' never holds here");
+}
+
 /* ----------------------------------------------------------- the checks */
 
 static int ident_ok(ndr_tok t) {
@@ -637,8 +681,10 @@ ndr_status ndr_c_check(ndr_compiler *c) {
                  P(c, r->id));
   }
 
-  for (ast_pack *k = c->packs; k; k = k->next)
+  for (ast_pack *k = c->packs; k; k = k->next) {
     check_providers(c, k->applies, base);
+    if (k->tier == NDR_TIER_PROVIDER) check_provider_in_applies(c, k->applies);
+  }
   for (ast_rule *r = c->rules; r; r = r->next)
     for (size_t i = 0; i < r->n_whens; i++)
       check_providers(c, r->whens[i], base);

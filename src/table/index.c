@@ -891,6 +891,26 @@ ndr_status ndr_table_from_ir(ndr_ir *ir, ndr_table **out, const char **err) {
   }
   if (split_regexes(t, on_text, acb, &al_n, &al_cap, &atom_len, &len_cap) < 0)
     goto fail;
+  /* A regex with more alternatives than one literal set takes, split into
+     branches that all have literals: any match is a match of one branch, so
+     their literals together are the regex's. */
+  for (size_t i = 0; i < nn; i++) {
+    const ndr_ir_node *x = &ir->nodes[i];
+    if (x->op != NDR_OP_REGEX || x->field != NDR_F_TEXT || t->re_atoms_n[i])
+      continue;
+    uint32_t b0 = t->re_br_off[x->a], nb = t->re_br_n[x->a], b;
+    for (b = b0; b < b0 + nb && t->br_atoms_n[b]; b++) {
+    }
+    if (nb == 0 || b < b0 + nb) continue;
+    size_t off = al_n;
+    for (b = b0; b < b0 + nb; b++)
+      for (uint32_t k = 0; k < t->br_atoms_n[b]; k++)
+        if (add_atom_list(t, &al_n, &al_cap,
+                          t->atom_list[t->br_atoms_off[b] + k]) < 0)
+          goto fail;
+    t->re_atoms_off[i] = (uint32_t)off;
+    t->re_atoms_n[i] = (uint32_t)(al_n - off);
+  }
   t->ac = ndr_ac_build(acb);
   if (!t->ac) goto fail;
   t->n_atoms = ndr_ac_count(t->ac);
