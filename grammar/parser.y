@@ -60,7 +60,7 @@ static void ndr_yyerror(NDR_YYLTYPE *l, void *scanner, ndr_parse_ctx *ctx,
 %token IS "is" NONE "none"
 %token TITLE "title" VERSION "version" TIER "tier" PRIORITY "priority"
 %token FIXER "fixer" RETRY "retry" ADVICE "advice" MEANING "meaning"
-%token SISIMAI "sisimai"
+%token SISIMAI "sisimai" WITH "with"
 %token <tok> EXLINE "example:" CEXLINE "counterexample:"
 %token <tok> EXBLOCK "example block" CEXBLOCK "counterexample block"
 %token INVALID "invalid token"
@@ -164,6 +164,16 @@ rule_item
   | CEXLINE                             { ndr_b_rule_example(ctx, $1, 1); }
   | EXBLOCK                             { ndr_b_rule_example(ctx, $1, 0); }
   | CEXBLOCK                            { ndr_b_rule_example(ctx, $1, 1); }
+  | WITH settings
+  ;
+
+settings
+  : setting
+  | settings ',' setting
+  ;
+
+setting
+  : IDENT value                         { ndr_b_example_with(ctx, $1, $2, @$); }
   ;
 
 cond

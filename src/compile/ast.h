@@ -82,11 +82,22 @@ enum {
   AST_F_PROVIDER,
 };
 
+/* `with FIELD VALUE` after an example: a record field the example sets. */
+typedef struct ast_setting {
+  ndr_tok field;
+  ast_value *value;
+  ndr_span span;
+  int field_id; /* filled by the checker: enum ndr_field or AST_F_KIND */
+  int kind;     /* for AST_F_KIND: enum ndr_kind */
+} ast_setting;
+
 typedef struct ast_example {
   char *text;
   size_t len;
   ndr_span span;
   int counter;
+  ast_setting *settings;
+  size_t n_settings, cap_settings;
 } ast_example;
 
 typedef struct ast_pack ast_pack;

@@ -443,9 +443,38 @@ void ndr_b_rule_example(ndr_parse_ctx *p, ndr_tok text, int counter) {
   e->len = text.len;
   e->span = text.span;
   e->counter = counter;
+  e->settings = NULL;
+  e->n_settings = e->cap_settings = 0;
   if (text.len == 0)
     ndr_c_diag(p->c, NDR_WARNING, text.span, "empty-example",
                "this example has no text");
+}
+
+void ndr_b_example_with(ndr_parse_ctx *p, ndr_tok field, ast_value *v,
+                        ndr_loc l) {
+  ast_rule *r = p->cur_rule;
+  if (!r || !v) return;
+  if (r->n_examples == 0) {
+    ndr_c_diag(p->c, NDR_ERROR, ndr_c_span(p, l), "with-without-example",
+               "'with' sets a field of the example just before it, and this "
+               "rule has no example yet");
+    return;
+  }
+  ast_example *e = &r->examples[r->n_examples - 1];
+  if (e->n_settings == e->cap_settings) {
+    size_t cap = e->cap_settings ? e->cap_settings * 2 : 2;
+    ast_setting *s = ndr_arena_grow(&p->c->arena, e->settings, e->n_settings,
+                                    cap, sizeof *s);
+    if (!s) return;
+    e->settings = s;
+    e->cap_settings = cap;
+  }
+  ast_setting *s = &e->settings[e->n_settings++];
+  memset(s, 0, sizeof *s);
+  s->field = field;
+  s->value = v;
+  s->span = ndr_c_span(p, l);
+  s->field_id = -1;
 }
 
 void ndr_b_rule_end(ndr_parse_ctx *p, ndr_loc l) {

@@ -316,6 +316,27 @@ static void bad_value(ndr_compiler *c, ast_value *v, const char *what) {
   ndr_c_diag(c, NDR_ERROR, v->span, "bad-value", "%s", what);
 }
 
+/* The record kind a value names, or -1 after saying what is wrong. */
+static int kind_value(ndr_compiler *c, ast_value *v) {
+  if (v->kind != V_IDENT && v->kind != V_STRING) {
+    bad_value(c, v,
+              "kind takes a record kind: line, bounce, delay, trace, "
+              "autoreply or feedback");
+    return -1;
+  }
+  int k = kind_lookup(v->tok.s);
+  if (k < 0) {
+    suggest s = {NULL, 99, v->tok.s};
+    for (int j = 0; j < NDR_KIND_COUNT_; j++)
+      sug_try(&s, ndr_kind_name((ndr_kind)j));
+    ndr_c_diag(c, NDR_ERROR, v->span, "unknown-kind",
+               "unknown record kind '%s' (kinds are line, bounce, delay, "
+               "trace, autoreply and feedback)%s",
+               P(c, v->tok), sug_text(c, &s, ""));
+  }
+  return k;
+}
+
 static void check_leaf(ndr_compiler *c, ast_cond *n) {
   int f = n->kind == C_PATREF ? NDR_F_TEXT : field_lookup(n->field);
   n->field_id = f;
@@ -403,23 +424,8 @@ static void check_leaf(ndr_compiler *c, ast_cond *n) {
       v->lo = lo;
       v->hi = hi;
     } else if (f == AST_F_KIND) {
-      if (v->kind != V_IDENT && v->kind != V_STRING) {
-        bad_value(c, v,
-                  "kind takes a record kind: line, bounce, delay, trace, "
-                  "autoreply or feedback");
-        continue;
-      }
-      int k = kind_lookup(v->tok.s);
-      if (k < 0) {
-        suggest s = {NULL, 99, v->tok.s};
-        for (int j = 0; j < NDR_KIND_COUNT_; j++)
-          sug_try(&s, ndr_kind_name((ndr_kind)j));
-        ndr_c_diag(c, NDR_ERROR, v->span, "unknown-kind",
-                   "unknown record kind '%s' (kinds are line, bounce, delay, "
-                   "trace, autoreply and feedback)%s",
-                   P(c, v->tok), sug_text(c, &s, ""));
-        continue;
-      }
+      int k = kind_value(c, v);
+      if (k < 0) continue;
       v->lo = (uint32_t)k;
     } else if (f == AST_F_PROVIDER) {
       if (v->kind != V_IDENT && v->kind != V_STRING)
@@ -508,6 +514,62 @@ static void check_provider_in_applies(ndr_compiler *c, ast_cond *n) {
                "a provider pack's applies cannot test the provider: the "
                "provider is being worked out from these conditions, so "
                "'provider is' never holds here");
+}
+
+/*
+ * The `with` settings of an example: a field an example may set (any string
+ * field but the text, and the kind; the text gives the status, the reply
+ * and the provider) and a value it may hold.
+ */
+static void check_settings(ndr_compiler *c, ast_example *e) {
+  for (size_t i = 0; i < e->n_settings; i++) {
+    ast_setting *st = &e->settings[i];
+    int f = field_lookup(st->field);
+    if (f < 0 || f == NDR_F_TEXT || f == AST_F_STATUS || f == AST_F_REPLY ||
+        f == AST_F_PROVIDER) {
+      suggest s = {NULL, 99, st->field.s};
+      for (int k = NDR_F_TEXT + 1; k < NDR_F_COUNT_; k++)
+        sug_try(&s, ndr_field_name((ndr_field)k));
+      sug_try(&s, "kind");
+      if (f < 0)
+        ndr_c_diag(c, NDR_ERROR, st->field.span, "bad-example-field",
+                   "an example cannot set '%s': no record field has that "
+                   "name%s",
+                   P(c, st->field), sug_text(c, &s, ""));
+      else if (f == AST_F_PROVIDER)
+        ndr_c_diag(c, NDR_ERROR, st->field.span, "bad-example-field",
+                   "an example cannot set 'provider': the packs' applies "
+                   "decide it from the record; set what identifies the "
+                   "provider (remote_mta, reporting_mta, ...) instead");
+      else
+        ndr_c_diag(c, NDR_ERROR, st->field.span, "bad-example-field",
+                   "an example cannot set '%s': it comes from the example's "
+                   "text; 'with' sets the other fields of the record (kind, "
+                   "reporter, command, ...)",
+                   P(c, st->field));
+      continue;
+    }
+    for (size_t j = 0; j < i; j++)
+      if (e->settings[j].field_id == f) {
+        ndr_c_diag(c, NDR_ERROR, st->field.span, "bad-example-field",
+                   "this example sets '%s' twice", P(c, st->field));
+        f = -1;
+        break;
+      }
+    if (f < 0) continue;
+    ast_value *v = st->value;
+    if (f == AST_F_KIND) {
+      int k = kind_value(c, v);
+      if (k < 0) continue;
+      st->kind = k;
+    } else if (v->kind != V_STRING) {
+      bad_value(c, v,
+                "an example's field takes a quoted string, e.g. "
+                "with reporter \"PowerMTA\"");
+      continue;
+    }
+    st->field_id = f;
+  }
 }
 
 /* ----------------------------------------------------------- the checks */
@@ -672,6 +734,8 @@ ndr_status ndr_c_check(ndr_compiler *c) {
                  "unknown retry '%s'; retry is no, later or after_fix",
                  P(c, r->retry));
     for (size_t i = 0; i < r->n_whens; i++) check_cond(c, r->whens[i], 0);
+    for (size_t i = 0; i < r->n_examples; i++)
+      check_settings(c, &r->examples[i]);
     size_t positive = 0;
     for (size_t i = 0; i < r->n_examples; i++)
       if (!r->examples[i].counter) positive++;

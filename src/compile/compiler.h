@@ -105,6 +105,9 @@ ast_cond *ndr_b_list_add(ndr_parse_ctx *p, ast_cond *list, ast_cond *item);
 ast_cond *ndr_b_leaf(ndr_parse_ctx *p, ast_ckind kind, ndr_tok field,
                      ast_value *values, ndr_loc l);
 ast_cond *ndr_b_patref(ndr_parse_ctx *p, ndr_tok ref);
+/* `with FIELD VALUE` after an example: sets a field of the last one. */
+void ndr_b_example_with(ndr_parse_ctx *p, ndr_tok field, ast_value *v,
+                        ndr_loc l);
 ast_value *ndr_b_value(ndr_parse_ctx *p, ast_vkind kind, ndr_tok t);
 ast_value *ndr_b_range(ndr_parse_ctx *p, ast_vkind kind, ndr_tok a, ndr_tok b);
 ast_value *ndr_b_values_add(ndr_parse_ctx *p, ast_value *list, ast_value *v);

@@ -3,9 +3,9 @@
  * (ndrsift test), and finds rules whose every example an earlier rule takes
  * (a lint warning).
  *
- * Each example is classified as a record of kind `line` by the whole table,
- * so an example that an earlier rule steals fails at the example's own line
- * and names the thief.
+ * Each example is classified as a record of kind `line` (or the kind its
+ * `with` says) by the whole table, so an example that an earlier rule
+ * steals fails at the example's own line and names the thief.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +21,19 @@ typedef struct ex_run {
   ndr_record *rec;
 } ex_run;
 
-/* Classify one example; returns the deciding rule index or NDR_NONE. */
+/* Classify one example; returns the deciding rule index or NDR_NONE. Its
+   record is a line record of its text, with the fields its `with` settings
+   give (those the checker accepted). */
 static uint32_t run_one(ex_run *x, const ast_example *e) {
   ndr_record_set_line(x->rec, e->text, e->len);
+  for (size_t i = 0; i < e->n_settings; i++) {
+    const ast_setting *st = &e->settings[i];
+    if (st->field_id == AST_F_KIND)
+      ndr_record_set_kind(x->rec, (ndr_kind)st->kind);
+    else if (st->field_id >= 0 && st->field_id < NDR_F_COUNT_)
+      ndr_record_set(x->rec, (ndr_field)st->field_id, st->value->tok.s,
+                     st->value->tok.len);
+  }
   ndr_verdict v;
   if (ndr_classify(x->m, x->rec, &v) != NDR_OK) return NDR_NONE;
   return ndr_matcher_last_rule(x->m);
