@@ -129,6 +129,18 @@ fi
 if run 0 classify --format=csv <<<"550 5.1.1 User unknown"; then
   expect out '^stdin,1,1,line,' "classify reads stdin by default"
 fi
+# CSV for spreadsheets: a cell that starts like a formula shows as text
+if run 0 classify --format=csv -q <<<"=HYPERLINK(\"http://x\") 550 5.1.1 User unknown"; then
+  expect out '^stdin,1,1,line,.*,"'"'"'=HYPERLINK\(""http://x""\) 550 5\.1\.1 User unknown",' \
+    "csv: a formula-like diagnostic gets a leading apostrophe"
+  expect out '^stdin,1,1,line,,550,5\.1\.1,user_unknown,' "csv: other cells as they are"
+fi
+if run 0 classify --format=csv --csv-raw -q <<<"=HYPERLINK(\"http://x\") 550 5.1.1 User unknown"; then
+  expect out ',"=HYPERLINK\(""http://x""\) 550 5\.1\.1 User unknown",' "csv: --csv-raw keeps the cell"
+fi
+if run 2 explain --csv-raw "550 5.1.1 User unknown"; then
+  expect err 'explain has no --csv-raw' "explain: no --csv-raw"
+fi
 
 # --- ndrsift test: failures at the example's own line, naming the thief ---------
 if run 1 test stolen.rules </dev/null; then

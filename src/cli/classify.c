@@ -36,6 +36,7 @@ typedef struct run {
   size_t n_skipped, cap_skipped;
   unsigned long problems;
   int quiet;
+  int csv_raw;      /* --csv-raw: no guard against spreadsheet formulas */
   cli_summary *sum; /* --format=summary */
 } run;
 
@@ -202,15 +203,17 @@ static void emit(run *r, const char *input, unsigned long recno,
     cols[n++] = text;
     cols[n++] = v->why;
     cols[n++] = v->advice ? v->advice : "";
+    int (*cell)(ndr_buf *, const char *, size_t) =
+        r->csv_raw ? ndr_buf_add_csv : ndr_buf_add_csv_guarded;
     for (size_t i = 0; i < n; i++) {
       if (i) ndr_buf_addc(b, ',');
-      ndr_buf_add_csv(b, cols[i], strlen(cols[i]));
+      cell(b, cols[i], strlen(cols[i]));
     }
     for (int f = NDR_F_TEXT + 1; f < NDR_F_COUNT_; f++) {
       size_t fl;
       const char *fv = ndr_record_get(r->rec, (ndr_field)f, &fl);
       ndr_buf_addc(b, ',');
-      ndr_buf_add_csv(b, fv, fl);
+      cell(b, fv, fl);
     }
     ndr_buf_adds(b, "\r\n");
     break;
@@ -360,21 +363,26 @@ static const char *const classify_help =
     "  --input=TYPE              auto (default: from the content), lines, eml, "
     "mbox,\n"
     "                            maildir, clixml, msgtrk or csv\n"
+    "  --csv-raw                 csv: write cells as they are; by default a\n"
+    "                            cell that starts with = + - @ gets a leading\n"
+    "                            ' so that a spreadsheet shows it as text\n"
+    "                            instead of running it as a formula\n"
     "  -q, --quiet               no summary on stderr\n"
     "\n"
     "Exit: 0 done, 2 usage, I/O error or unreadable rules/table.\n";
 
-enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT };
+enum { O_FORMAT = 300, O_RULES, O_NODEF, O_TABLE, O_INPUT, O_CSV_RAW };
 
 static int parse_table_opts(int argc, char **argv, table_opts *to,
                             ndr_input_type *input, out_format *fmt, int *quiet,
-                            const char *help) {
+                            int *csv_raw, const char *help) {
   static const struct option longs[] = {
       {"format", required_argument, NULL, O_FORMAT},
       {"rules", required_argument, NULL, O_RULES},
       {"no-default-rules", no_argument, NULL, O_NODEF},
       {"table", required_argument, NULL, O_TABLE},
       {"input", required_argument, NULL, O_INPUT},
+      {"csv-raw", no_argument, NULL, O_CSV_RAW},
       {"quiet", no_argument, NULL, 'q'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
@@ -421,6 +429,13 @@ static int parse_table_opts(int argc, char **argv, table_opts *to,
       }
       *input = ndr_input_type_parse(optarg);
       break;
+    case O_CSV_RAW:
+      if (!csv_raw) {
+        cli_error("explain has no --csv-raw: it prints a report for people");
+        return -1;
+      }
+      *csv_raw = 1;
+      break;
     case 'q':
       if (quiet) *quiet = 1;
       break;
@@ -440,7 +455,7 @@ int cmd_classify(int argc, char **argv) {
   memset(&r, 0, sizeof r);
   table_opts to;
   ndr_input_type itype = NDR_IN_AUTO;
-  if (parse_table_opts(argc, argv, &to, &itype, &r.fmt, &r.quiet,
+  if (parse_table_opts(argc, argv, &to, &itype, &r.fmt, &r.quiet, &r.csv_raw,
                        classify_help) < 0) {
     free(to.rules);
     return EXIT_TROUBLE;
@@ -510,7 +525,8 @@ static void write_out(void *user, const char *bytes, size_t len) {
 
 int cmd_explain(int argc, char **argv) {
   table_opts to;
-  if (parse_table_opts(argc, argv, &to, NULL, NULL, NULL, explain_help) < 0) {
+  if (parse_table_opts(argc, argv, &to, NULL, NULL, NULL, NULL, explain_help) <
+      0) {
     free(to.rules);
     return EXIT_TROUBLE;
   }

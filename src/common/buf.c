@@ -255,16 +255,30 @@ int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len) {
   return 0;
 }
 
-int ndr_buf_add_csv(ndr_buf *b, const char *s, size_t len) {
+/* One CSV field; with guard, a field that a spreadsheet would take for a
+   formula starts with an apostrophe inside its quotes. */
+static int csv_field(ndr_buf *b, const char *s, size_t len, int guard) {
   int quote = 0;
   for (size_t i = 0; i < len; i++)
     if (s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r') quote = 1;
   if (len && (s[0] == ' ' || s[len - 1] == ' ')) quote = 1;
-  if (!quote) return ndr_buf_add(b, s, len);
+  /* a lone "-" (standard input's name) is no formula */
+  int formula = guard && len && memchr("=+-@\t\r", s[0], 6) != NULL &&
+                !(len == 1 && s[0] == '-');
+  if (!quote && !formula) return ndr_buf_add(b, s, len);
   if (ndr_buf_addc(b, '"') < 0) return -1;
+  if (formula && ndr_buf_addc(b, '\'') < 0) return -1;
   for (size_t i = 0; i < len; i++) {
     if (s[i] == '"' && ndr_buf_addc(b, '"') < 0) return -1;
     if (ndr_buf_addc(b, s[i]) < 0) return -1;
   }
   return ndr_buf_addc(b, '"');
+}
+
+int ndr_buf_add_csv(ndr_buf *b, const char *s, size_t len) {
+  return csv_field(b, s, len, 0);
+}
+
+int ndr_buf_add_csv_guarded(ndr_buf *b, const char *s, size_t len) {
+  return csv_field(b, s, len, 1);
 }

@@ -72,6 +72,13 @@ int ndr_buf_add_printable(ndr_buf *b, const char *s, size_t len);
 int ndr_buf_add_json(ndr_buf *b, const char *s, size_t len);
 /* Append as one CSV field (quoted when needed, RFC 4180). */
 int ndr_buf_add_csv(ndr_buf *b, const char *s, size_t len);
+/*
+ * The same for a cell a spreadsheet may open: one that starts with '=',
+ * '+', '-', '@', a tab or a CR (which a spreadsheet would run as a
+ * formula) is written as "'..." so that it shows as text (OWASP's advice
+ * against CSV injection).
+ */
+int ndr_buf_add_csv_guarded(ndr_buf *b, const char *s, size_t len);
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t ndr_utf8_len(const unsigned char *s, size_t avail);

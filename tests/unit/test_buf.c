@@ -1,6 +1,7 @@
 /*
  * test_buf.c - the byte buffer (src/common/buf.c): appends that grow, the
- * decimal and printf appends, and JSON escaping against a plain reference
+ * decimal and printf appends, CSV fields (with and without the guard
+ * against spreadsheet formulas), and JSON escaping against a plain reference
  * written from RFC 8259 (the buffer's own version copies runs sixteen
  * bytes at a time, so the reference is a separate byte-by-byte reading).
  */
@@ -146,8 +147,40 @@ static void test_appends(void) {
   CHECK(b.p == NULL && b.len == 0 && b.cap == 0);
 }
 
+static void test_csv(void) {
+  ndr_buf b = NDR_BUF_INIT;
+  static const struct {
+    const char *in, *plain, *guarded;
+  } cases[] = {
+      {"550 5.1.1 unknown", "550 5.1.1 unknown", "550 5.1.1 unknown"},
+      {"a,b", "\"a,b\"", "\"a,b\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\"", "\"say \"\"hi\"\"\""},
+      {" lead", "\" lead\"", "\" lead\""},
+      {"=1+2", "=1+2", "\"'=1+2\""},
+      {"+1", "+1", "\"'+1\""},
+      {"-2+3", "-2+3", "\"'-2+3\""},
+      {"@SUM(A1)", "@SUM(A1)", "\"'@SUM(A1)\""},
+      {"\tx", "\tx", "\"'\tx\""},
+      {"=HYPERLINK(\"u\")", "\"=HYPERLINK(\"\"u\"\")\"",
+       "\"'=HYPERLINK(\"\"u\"\")\""},
+      {"-", "-", "-"},
+      {"", "", ""},
+      {"a=b", "a=b", "a=b"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    ndr_buf_clear(&b);
+    ndr_buf_add_csv(&b, cases[i].in, strlen(cases[i].in));
+    CHECK_STR(ndr_buf_str(&b), cases[i].plain);
+    ndr_buf_clear(&b);
+    ndr_buf_add_csv_guarded(&b, cases[i].in, strlen(cases[i].in));
+    CHECK_STR(ndr_buf_str(&b), cases[i].guarded);
+  }
+  ndr_buf_free(&b);
+}
+
 int main(void) {
   test_appends();
+  test_csv();
   test_json_fixed();
   test_json_random();
   return unit_done();
