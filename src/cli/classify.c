@@ -40,44 +40,36 @@ typedef struct run {
   cli_summary *sum; /* --format=summary */
 } run;
 
-static void count_category(run *r, const char *cat) {
-  /* the table holds each category id once: the pointer finds it first */
-  for (size_t i = 0; i < r->n_counts; i++)
-    if (r->counts[i].cat == cat) {
-      r->counts[i].n++;
+/* Count one more of `what` in the tally v. The strings outlive the run
+   (category ids live in the table, which holds each once, so the pointer
+   finds one first; readers pass string literals for what they skip). */
+static void tally(cat_count **v, size_t *n, size_t *cap, const char *what) {
+  for (size_t i = 0; i < *n; i++)
+    if ((*v)[i].cat == what) {
+      (*v)[i].n++;
       return;
     }
-  for (size_t i = 0; i < r->n_counts; i++)
-    if (strcmp(r->counts[i].cat, cat) == 0) {
-      r->counts[i].n++;
+  for (size_t i = 0; i < *n; i++)
+    if (strcmp((*v)[i].cat, what) == 0) {
+      (*v)[i].n++;
       return;
     }
-  if (r->n_counts == r->cap_counts) {
-    size_t cap = r->cap_counts ? r->cap_counts * 2 : 32;
-    cat_count *c = realloc(r->counts, cap * sizeof *c);
+  if (*n == *cap) {
+    size_t c2 = *cap ? *cap * 2 : 16;
+    cat_count *c = realloc(*v, c2 * sizeof *c);
     if (!c) return;
-    r->counts = c;
-    r->cap_counts = cap;
+    *v = c;
+    *cap = c2;
   }
-  /* category strings live in the table, which outlives the run */
-  r->counts[r->n_counts++] = (cat_count){cat, 1};
+  (*v)[(*n)++] = (cat_count){what, 1};
+}
+
+static void count_category(run *r, const char *cat) {
+  tally(&r->counts, &r->n_counts, &r->cap_counts, cat);
 }
 
 static void count_skipped(run *r, const char *what) {
-  for (size_t i = 0; i < r->n_skipped; i++)
-    if (strcmp(r->skipped[i].cat, what) == 0) {
-      r->skipped[i].n++;
-      return;
-    }
-  if (r->n_skipped == r->cap_skipped) {
-    size_t cap = r->cap_skipped ? r->cap_skipped * 2 : 8;
-    cat_count *c = realloc(r->skipped, cap * sizeof *c);
-    if (!c) return;
-    r->skipped = c;
-    r->cap_skipped = cap;
-  }
-  /* readers pass string literals for what they skip */
-  r->skipped[r->n_skipped++] = (cat_count){what, 1};
+  tally(&r->skipped, &r->n_skipped, &r->cap_skipped, what);
 }
 
 static void json_str(ndr_buf *b, const char *s) {

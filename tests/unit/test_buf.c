@@ -78,18 +78,9 @@ static void test_json_random(void) {
   unit_seed(8259);
   unsigned bad = 0;
   for (int round = 0; round < 20000; round++) {
-    unsigned char in[300];
-    size_t n = 0, parts = unit_rnd_below(40);
-    for (size_t k = 0; k < parts; k++) {
-      const char *p = piece[unit_rnd_below(np)];
-      size_t l = *p ? strlen(p) : 1;
-      if (n + l > sizeof in) break;
-      memcpy(in + n, p, l);
-      n += l;
-    }
-    unsigned char *s = malloc(n ? n : 1); /* exact size for ASan */
+    size_t n;
+    unsigned char *s = (unsigned char *)unit_pieces(piece, np, 40, 300, &n);
     if (!s) continue;
-    memcpy(s, in, n);
     ndr_buf got = NDR_BUF_INIT, want = NDR_BUF_INIT;
     /* something in the buffer already: the escaping appends */
     ndr_buf_adds(&got, "x");

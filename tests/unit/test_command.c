@@ -671,17 +671,9 @@ static void test_portable_agrees(void) {
   unit_seed(5321);
   unsigned bad = 0;
   for (int round = 0; round < 100000; round++) {
-    char buf[600];
-    size_t n = 0, parts = unit_rnd_below(16);
-    for (size_t k = 0; k < parts; k++) {
-      const char *p = piece[unit_rnd_below(np)];
-      size_t l = strlen(p);
-      memcpy(buf + n, p, l);
-      n += l;
-    }
-    char *s = malloc(n ? n : 1); /* exact size: ASan sees any overread */
+    size_t n;
+    char *s = unit_pieces(piece, np, 16, 600, &n);
     if (!s) continue;
-    memcpy(s, buf, n);
     const char *a = ndr_smtp_command(s, n), *b = portable_smtp_command(s, n);
     if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0)) bad++;
     free(s);

@@ -621,19 +621,10 @@ static void test_portable_agrees(void) {
   const size_t np = sizeof piece / sizeof *piece;
   unit_seed(20261122);
   unsigned bad = 0;
-  char buf[400];
   for (int round = 0; round < 200000; round++) {
-    size_t n = 0, parts = (size_t)(unit_rnd() % 48);
-    for (size_t k = 0; k < parts; k++) {
-      const char *p = piece[unit_rnd() % np];
-      size_t l = *p ? strlen(p) : 1; /* "\0" is one NUL byte */
-      if (n + l > sizeof buf) break;
-      memcpy(buf + n, p, l);
-      n += l;
-    }
-    char *s = malloc(n ? n : 1); /* exact size: ASan sees any overread */
+    size_t n;
+    char *s = unit_pieces(piece, np, 48, 400, &n);
     if (!s) continue;
-    memcpy(s, buf, n);
     ndr_codes a, b;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned unit_passed, unit_failed;
@@ -64,6 +65,31 @@ static inline uint64_t unit_rnd(void) {
 static inline size_t unit_rnd_below(size_t n) {
   return (size_t)(unit_rnd() % n);
 }
+/*
+ * A random text for the differential tests: up to max_parts - 1 pieces
+ * drawn from piece[0..np) (an empty piece stands for one NUL byte), at most
+ * cap bytes, in a malloc'd buffer of exactly its length (so that ASan sees
+ * any read past it; at least one byte is allocated). NULL when out of
+ * memory; *len receives the length.
+ */
+static inline char *unit_pieces(const char *const *piece, size_t np,
+                                size_t max_parts, size_t cap, size_t *len) {
+  char buf[1024];
+  size_t n = 0, parts = unit_rnd_below(max_parts);
+  if (cap > sizeof buf) cap = sizeof buf;
+  for (size_t k = 0; k < parts; k++) {
+    const char *p = piece[unit_rnd_below(np)];
+    size_t l = *p ? strlen(p) : 1;
+    if (n + l > cap) break;
+    memcpy(buf + n, p, l);
+    n += l;
+  }
+  char *s = malloc(n ? n : 1);
+  if (s) memcpy(s, buf, n);
+  *len = n;
+  return s;
+}
+
 /* ASCII lowercase of one byte */
 static inline int unit_fold(int c) {
   return (c >= 'A' && c <= 'Z') ? c + 32 : c;
